@@ -1,0 +1,1 @@
+"""The `deerin` command line."""

@@ -1,0 +1,1 @@
+"""Enrichment: time-coded descriptions of what is seen and heard in each video."""

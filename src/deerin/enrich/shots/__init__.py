@@ -1,0 +1,1 @@
+"""Shot boundary detection: a small detector interface and one class per method."""

@@ -1,0 +1,1 @@
+"""Exploration: maps and statistics of a collection (projections, clusters, film statistics)."""

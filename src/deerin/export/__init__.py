@@ -1,0 +1,1 @@
+"""Export: the file formats archives and editing software read."""

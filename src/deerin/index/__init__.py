@@ -1,0 +1,1 @@
+"""The store: per-video artefacts on disk (the source of truth) and the SQLite catalogue."""

@@ -1,0 +1,224 @@
+"""The catalogue database: collections, videos, catalogue metadata and stage state.
+
+SQLite in WAL mode, so `deerin status` and the web app can read while an ingest writes.
+Only the coordinating process writes; workers report back to it. Everything here can
+be rebuilt from the artefacts on disk, which stay the source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deerin.errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS videos (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    duration REAL,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    collection TEXT NOT NULL REFERENCES collections(name),
+    video_id TEXT NOT NULL REFERENCES videos(id),
+    metadata TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (collection, video_id)
+);
+CREATE TABLE IF NOT EXISTS file_ids (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    video_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS skipped (
+    collection TEXT NOT NULL,
+    path TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (collection, path)
+);
+CREATE TABLE IF NOT EXISTS stages (
+    video_id TEXT NOT NULL REFERENCES videos(id),
+    stage TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'partial', 'failed', 'skipped', 'blocked')),
+    detail TEXT NOT NULL DEFAULT '',
+    updated REAL NOT NULL,
+    seconds REAL,
+    PRIMARY KEY (video_id, stage)
+);
+"""
+
+
+@dataclass(frozen=True)
+class VideoRow:
+    """One video as the catalogue knows it."""
+
+    id: str
+    path: str
+    size: int
+    duration: float | None
+    metadata: dict[str, Any]
+
+
+class Catalogue:
+    """A thin, typed layer over the catalogue database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise StoreError(
+                f"cannot open the catalogue database ({exc})",
+                path=path,
+                hint="check that --data-dir is writable and not on a full disk",
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- identity ---------------------------------------------------------------
+    def cached_id(self, path: Path, size: int, mtime_ns: int) -> str | None:
+        """The content id computed earlier for this exact file state, if any."""
+        row = self._db.execute(
+            "SELECT video_id FROM file_ids WHERE path=? AND size=? AND mtime_ns=?",
+            (str(path), size, mtime_ns),
+        ).fetchone()
+        return row["video_id"] if row else None
+
+    def remember_id(self, path: Path, size: int, mtime_ns: int, video_id: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO file_ids VALUES (?, ?, ?, ?)",
+            (str(path), size, mtime_ns, video_id),
+        )
+
+    # -- collections and videos ------------------------------------------------
+    def ensure_collection(self, name: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO collections VALUES (?, ?)", (name, time.time()))
+
+    def collections(self) -> list[str]:
+        return [r["name"] for r in self._db.execute("SELECT name FROM collections ORDER BY name")]
+
+    def video(self, video_id: str) -> VideoRow | None:
+        row = self._db.execute(
+            "SELECT v.*, COALESCE(m.metadata, '{}') AS metadata FROM videos v "
+            "LEFT JOIN members m ON m.video_id = v.id WHERE v.id = ? LIMIT 1",
+            (video_id,),
+        ).fetchone()
+        return _video_row(row) if row else None
+
+    def upsert_video(self, video_id: str, path: Path, size: int) -> None:
+        now = time.time()
+        self._db.execute(
+            "INSERT INTO videos (id, path, size, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET path=excluded.path, last_seen=excluded.last_seen",
+            (video_id, str(path), size, now, now),
+        )
+
+    def set_duration(self, video_id: str, duration: float | None) -> None:
+        self._db.execute("UPDATE videos SET duration=? WHERE id=?", (duration, video_id))
+
+    def add_member(self, collection: str, video_id: str, metadata: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO members VALUES (?, ?, ?) ON CONFLICT(collection, video_id) "
+            "DO UPDATE SET metadata = CASE WHEN excluded.metadata = '{}' THEN metadata "
+            "ELSE excluded.metadata END",
+            (collection, video_id, json.dumps(metadata, ensure_ascii=False)),
+        )
+
+    def videos(self, collection: str | None = None) -> list[VideoRow]:
+        if collection is None:
+            rows = self._db.execute(
+                "SELECT v.*, COALESCE(MAX(m.metadata), '{}') AS metadata FROM videos v "
+                "LEFT JOIN members m ON m.video_id = v.id GROUP BY v.id ORDER BY v.path"
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT v.*, m.metadata FROM videos v JOIN members m ON m.video_id = v.id "
+                "WHERE m.collection = ? ORDER BY v.path",
+                (collection,),
+            )
+        return [_video_row(r) for r in rows]
+
+    def find_videos(self, text: str) -> list[VideoRow]:
+        """Videos whose id starts with ``text`` or whose path or file name matches it."""
+        rows = self._db.execute(
+            "SELECT v.*, '{}' AS metadata FROM videos v WHERE v.id LIKE ? || '%' "
+            "OR v.path = ? OR v.path LIKE '%/' || ? ORDER BY v.path",
+            (text, text, text),
+        )
+        return [_video_row(r) for r in rows]
+
+    # -- skipped files ------------------------------------------------------------
+    def record_skip(self, collection: str, path: Path, reason: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)",
+            (collection, str(path), reason, time.time()),
+        )
+
+    def clear_skip(self, collection: str, path: Path) -> None:
+        self._db.execute(
+            "DELETE FROM skipped WHERE collection=? AND path=?", (collection, str(path))
+        )
+
+    def skipped(self, collection: str | None = None) -> list[tuple[str, str]]:
+        sql = "SELECT path, reason FROM skipped"
+        args: tuple[str, ...] = ()
+        if collection is not None:
+            sql += " WHERE collection = ?"
+            args = (collection,)
+        return [(r["path"], r["reason"]) for r in self._db.execute(sql + " ORDER BY path", args)]
+
+    # -- stage state --------------------------------------------------------------
+    def set_stage(
+        self, video_id: str, stage: str, status: str, detail: str = "", seconds: float | None = None
+    ) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?, ?)",
+            (video_id, stage, status, detail, time.time(), seconds),
+        )
+
+    def stage_states(self, video_id: str) -> dict[str, tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT stage, status, detail FROM stages WHERE video_id = ?", (video_id,)
+        )
+        return {r["stage"]: (r["status"], r["detail"]) for r in rows}
+
+
+def _video_row(row: sqlite3.Row) -> VideoRow:
+    return VideoRow(
+        id=row["id"],
+        path=row["path"],
+        size=row["size"],
+        duration=row["duration"],
+        metadata=json.loads(row["metadata"] or "{}"),
+    )

@@ -1,0 +1,1 @@
+"""Interaction: creative uses of an enriched collection (supercuts, edits, descriptions)."""

@@ -1,0 +1,1 @@
+"""Media plumbing shared by every module: probe, identity, decode, cut and render."""

@@ -1,0 +1,241 @@
+"""Probe a file with ffprobe and describe it in the terms an archivist needs.
+
+Everything downstream (frame timing, proxies, keyframes) reads this description, so
+it records the awkward facts of archive material explicitly: variable frame rate,
+non-square pixels, rotation, interlacing, and every audio and subtitle stream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from deerin.errors import DeerinError, NotAVideoError
+
+BITMAP_SUBTITLES = {"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub"}
+IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif"}
+BROWSER_VIDEO = {"h264", "vp8", "vp9", "av1"}
+BROWSER_AUDIO = {"aac", "mp3", "opus", "vorbis", "flac"}
+BROWSER_CONTAINERS = ("mp4", "mov", "webm")
+
+
+@dataclass(frozen=True)
+class AudioStream:
+    index: int
+    codec: str
+    channels: int
+    sample_rate: int
+    language: str | None
+
+
+@dataclass(frozen=True)
+class SubtitleStream:
+    index: int
+    codec: str
+    language: str | None
+    bitmap: bool
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe says about a file, normalised."""
+
+    path: str
+    container: str
+    duration: float
+    size: int
+    video_index: int
+    video_codec: str
+    width: int
+    height: int
+    fps: float
+    fps_fraction: str
+    variable_frame_rate: bool
+    frame_count: int | None
+    sample_aspect: str
+    display_aspect: str
+    rotation: int
+    field_order: str
+    pix_fmt: str
+    time_base: str
+    start_time: float
+    audio: list[AudioStream] = field(default_factory=list)
+    subtitles: list[SubtitleStream] = field(default_factory=list)
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order not in ("progressive", "unknown")
+
+    @property
+    def browser_playable(self) -> bool:
+        """Whether a browser's <video> element plays the original as it is."""
+        container_ok = any(name in self.container.split(",") for name in BROWSER_CONTAINERS)
+        audio_ok = all(a.codec in BROWSER_AUDIO for a in self.audio)
+        return (
+            container_ok
+            and self.video_codec in BROWSER_VIDEO
+            and self.pix_fmt in ("yuv420p", "yuvj420p")
+            and audio_ok
+            and not self.interlaced
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["interlaced"] = self.interlaced
+        data["browser_playable"] = self.browser_playable
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MediaInfo:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["audio"] = [AudioStream(**a) for a in data.get("audio", [])]
+        fields["subtitles"] = [SubtitleStream(**s) for s in data.get("subtitles", [])]
+        return cls(**fields)
+
+
+def run_ffprobe(path: Path) -> dict[str, Any]:
+    """Raw ffprobe JSON for ``path``; raises a user-facing error when ffprobe cannot read it."""
+    if not os.access(path, os.R_OK):
+        raise DeerinError("cannot be read (no permission)", path=path, hint="check its permissions")
+    if path.stat().st_size == 0:
+        raise NotAVideoError(
+            "is an empty file (0 bytes)", path=path, hint="re-copy it from the source"
+        )
+    cmd = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        str(path),
+    ]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    except FileNotFoundError as exc:
+        raise DeerinError(
+            "ffprobe is not installed", hint="run scripts/setup.sh or install ffmpeg"
+        ) from exc
+    if done.returncode != 0 or not done.stdout.strip():
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "unknown format"
+        raise NotAVideoError(
+            f"is not a media file ffmpeg can read ({reason})",
+            path=path,
+            hint="skip it, or re-copy it if it should be a video",
+        )
+    return json.loads(done.stdout)
+
+
+def probe(path: Path) -> MediaInfo:
+    """Describe the first video stream of ``path`` and every audio and subtitle stream."""
+    raw = run_ffprobe(path)
+    fmt = raw.get("format", {})
+    streams = raw.get("streams", [])
+    video = _first_video_stream(streams, fmt, path)
+    rate = _fraction(video.get("r_frame_rate"))
+    avg = _fraction(video.get("avg_frame_rate"))
+    fps = avg or rate
+    if not fps:
+        raise NotAVideoError(
+            "has a video stream with no frame rate", path=path, hint="re-encode it"
+        )
+    duration = _duration(video, fmt)
+    return MediaInfo(
+        path=str(path),
+        container=fmt.get("format_name", ""),
+        duration=duration,
+        size=int(fmt.get("size") or path.stat().st_size),
+        video_index=int(video["index"]),
+        video_codec=video.get("codec_name", "unknown"),
+        width=int(video.get("width") or 0),
+        height=int(video.get("height") or 0),
+        fps=float(fps),
+        fps_fraction=f"{fps.numerator}/{fps.denominator}",
+        variable_frame_rate=bool(rate and avg and abs(rate - avg) / rate > 0.01),
+        frame_count=int(video["nb_frames"]) if str(video.get("nb_frames", "")).isdigit() else None,
+        sample_aspect=video.get("sample_aspect_ratio", "1:1"),
+        display_aspect=video.get("display_aspect_ratio", ""),
+        rotation=_rotation(video),
+        field_order=video.get("field_order", "unknown"),
+        pix_fmt=video.get("pix_fmt", ""),
+        time_base=video.get("time_base", ""),
+        start_time=float(video.get("start_time") or fmt.get("start_time") or 0.0),
+        audio=[_audio(s) for s in streams if s.get("codec_type") == "audio"],
+        subtitles=[_subtitle(s) for s in streams if s.get("codec_type") == "subtitle"],
+    )
+
+
+def _first_video_stream(streams: list[dict[str, Any]], fmt: dict[str, Any], path: Path) -> dict:
+    videos = [
+        s
+        for s in streams
+        if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+    ]
+    if not videos:
+        kinds = sorted({s.get("codec_type", "?") for s in streams})
+        what = "audio only" if kinds == ["audio"] else f"streams: {', '.join(kinds) or 'none'}"
+        raise NotAVideoError(f"has no video stream ({what})", path=path, hint="nothing to do")
+    if fmt.get("format_name") in IMAGE_FORMATS:
+        raise NotAVideoError("is a still image, not a video", path=path, hint="nothing to do")
+    return videos[0]
+
+
+def _fraction(text: str | None) -> Fraction | None:
+    try:
+        value = Fraction(text or "")
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value if value > 0 else None
+
+
+def _duration(video: dict[str, Any], fmt: dict[str, Any]) -> float:
+    for value in (
+        video.get("duration"),
+        fmt.get("duration"),
+        video.get("tags", {}).get("DURATION"),
+    ):
+        if value is None:
+            continue
+        try:
+            return float(value)
+        except ValueError:  # Matroska tags say "00:01:00.123000000"
+            hours, minutes, seconds = str(value).split(":")
+            return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return 0.0
+
+
+def _rotation(video: dict[str, Any]) -> int:
+    for side in video.get("side_data_list", []):
+        if "rotation" in side:
+            return int(round(float(side["rotation"]))) % 360
+    return int(video.get("tags", {}).get("rotate", 0)) % 360
+
+
+def _language(stream: dict[str, Any]) -> str | None:
+    return stream.get("tags", {}).get("language")
+
+
+def _audio(stream: dict[str, Any]) -> AudioStream:
+    return AudioStream(
+        index=int(stream["index"]),
+        codec=stream.get("codec_name", "unknown"),
+        channels=int(stream.get("channels") or 0),
+        sample_rate=int(stream.get("sample_rate") or 0),
+        language=_language(stream),
+    )
+
+
+def _subtitle(stream: dict[str, Any]) -> SubtitleStream:
+    codec = stream.get("codec_name", "unknown")
+    return SubtitleStream(
+        index=int(stream["index"]),
+        codec=codec,
+        language=_language(stream),
+        bitmap=codec in BITMAP_SUBTITLES,
+    )

@@ -1,0 +1,87 @@
+"""Executors: where the per-video work runs. Stages never know which one it is.
+
+``LocalExecutor`` uses a process pool on this machine; a Ray executor for clusters
+implements the same two-method interface (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Protocol
+
+from deerin.pipeline.runner import StageEvent, VideoJob, VideoResult, process_video
+
+OnEvent = Callable[[StageEvent], None]
+
+
+class Executor(Protocol):
+    """Runs video jobs somewhere and streams their events back to the caller."""
+
+    def run(self, jobs: list[VideoJob], on_event: OnEvent) -> Iterator[VideoResult]:
+        """Yield each job's result as it finishes; call ``on_event`` in this thread."""
+        ...
+
+
+class InlineExecutor:
+    """Runs jobs one after another in this process: for one worker, and for debugging."""
+
+    def run(self, jobs: list[VideoJob], on_event: OnEvent) -> Iterator[VideoResult]:
+        for job in jobs:
+            yield process_video(job, on_event)
+
+
+_events: mp.Queue | None = None  # set in each pool worker by _init_worker
+
+
+def _init_worker(events: mp.Queue) -> None:
+    global _events
+    _events = events
+
+
+def _work(job: VideoJob) -> VideoResult:
+    assert _events is not None
+    return process_video(job, _events.put)
+
+
+class LocalExecutor:
+    """A pool of worker processes on this machine, one video per worker at a time."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def run(self, jobs: list[VideoJob], on_event: OnEvent) -> Iterator[VideoResult]:
+        context = mp.get_context("spawn")  # no forked torch/ffmpeg state
+        events: mp.Queue = context.Queue()
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(jobs)) or 1,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(events,),
+        )
+        try:
+            pending: set[Future[VideoResult]] = {pool.submit(_work, job) for job in jobs}
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(events, on_event)
+                for future in finished:
+                    yield future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _drain(events, on_event)
+
+
+def _drain(events: mp.Queue, on_event: OnEvent) -> None:
+    """Hand queued worker events to the caller, in the caller's thread."""
+    while True:
+        try:
+            on_event(events.get_nowait())
+        except queue.Empty:
+            return
+
+
+def make_executor(workers: int) -> Executor:
+    """A process pool for several workers; plain in-process execution for one."""
+    return InlineExecutor() if workers <= 1 else LocalExecutor(workers)

@@ -1,0 +1,90 @@
+"""The stage interface: what a unit of per-video work declares and returns.
+
+A stage declares its name, version, the stages it reads from, the artefacts it
+produces and its parameters. The runner uses these to decide whether the stage is
+already done (same version, parameters and upstream results) and to write provenance.
+Stages write only into the staging folder they are given; the runner publishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from deerin.index.artefacts import VideoFolder, read_json
+from deerin.media.probe import MediaInfo
+from deerin.settings import Settings
+
+
+@dataclass
+class StageContext:
+    """Everything a stage may touch while it runs on one video."""
+
+    video_id: str
+    source: Path
+    folder: VideoFolder
+    staging: Path
+    settings: Settings
+    report: Callable[[float], None] = lambda fraction: None
+
+    def media_info(self) -> MediaInfo:
+        """The probe result (the probe stage runs first for every video)."""
+        return MediaInfo.from_dict(read_json(self.folder.path("probe.json"))["media"])
+
+    def read(self, name: str) -> Any:
+        """Read a JSON artefact an upstream stage published."""
+        return read_json(self.folder.path(name))
+
+
+@dataclass
+class StageOutput:
+    """What a stage tells the runner besides its files.
+
+    ``method`` names the algorithm or model and its version (for provenance);
+    ``summary`` holds a few facts for `deerin status`; ``problem`` is set when the
+    stage could only do part of its work (say, a truncated file) and says why.
+    """
+
+    method: dict[str, Any]
+    summary: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+
+
+class Stage(ABC):
+    """One kind of per-video work. Subclasses set the class attributes and ``run``."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]] = ()
+    produces: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def params(self) -> dict[str, Any]:
+        """The settings that change this stage's output (part of its fingerprint)."""
+        return {}
+
+    def wanted(self, info: MediaInfo) -> bool:
+        """Whether this video needs the stage at all (a playable file needs no proxy)."""
+        return True
+
+    def fingerprint(self, upstream: dict[str, str]) -> str:
+        """Identity of an output: version, parameters and the upstream outputs it read."""
+        basis = {
+            "stage": self.name,
+            "version": self.version,
+            "params": self.params(),
+            "upstream": {name: upstream.get(name, "") for name in self.requires},
+        }
+        text = json.dumps(basis, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @abstractmethod
+    def run(self, ctx: StageContext) -> StageOutput:
+        """Do the work, writing every file named in ``produces`` under ``ctx.staging``."""
