@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS skipped (
 CREATE TABLE IF NOT EXISTS stages (
     video_id TEXT NOT NULL REFERENCES videos(id),
     stage TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'partial', 'failed', 'skipped', 'blocked')),
+    status TEXT NOT NULL CHECK (status IN
+        ('pending', 'running', 'done', 'partial', 'failed', 'skipped', 'blocked')),
     detail TEXT NOT NULL DEFAULT '',
     updated REAL NOT NULL,
     seconds REAL,

@@ -213,7 +213,7 @@ def _duration(video: dict[str, Any], fmt: dict[str, Any]) -> float:
 def _rotation(video: dict[str, Any]) -> int:
     for side in video.get("side_data_list", []):
         if "rotation" in side:
-            return int(round(float(side["rotation"]))) % 360
+            return round(float(side["rotation"])) % 360
     return int(video.get("tags", {}).get("rotate", 0)) % 360
 
 
