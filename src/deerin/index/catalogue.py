@@ -97,40 +97,51 @@ class Catalogue:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _sql(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        """Execute one statement; a full or read-only disk becomes a clear StoreError."""
         try:
-            yield self._db
+            return self._db.execute(sql, args)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"the catalogue database cannot be written ({exc})",
+                path=self.path,
+                hint="free disk space or choose a writable --data-dir",
+            ) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._sql("BEGIN IMMEDIATE")
+        try:
+            yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        self._sql("COMMIT")
 
     # -- identity ---------------------------------------------------------------
     def cached_id(self, path: Path, size: int, mtime_ns: int) -> str | None:
         """The content id computed earlier for this exact file state, if any."""
-        row = self._db.execute(
+        row = self._sql(
             "SELECT video_id FROM file_ids WHERE path=? AND size=? AND mtime_ns=?",
             (str(path), size, mtime_ns),
         ).fetchone()
         return row["video_id"] if row else None
 
     def remember_id(self, path: Path, size: int, mtime_ns: int, video_id: str) -> None:
-        self._db.execute(
+        self._sql(
             "INSERT OR REPLACE INTO file_ids VALUES (?, ?, ?, ?)",
             (str(path), size, mtime_ns, video_id),
         )
 
     # -- collections and videos ------------------------------------------------
     def ensure_collection(self, name: str) -> None:
-        self._db.execute("INSERT OR IGNORE INTO collections VALUES (?, ?)", (name, time.time()))
+        self._sql("INSERT OR IGNORE INTO collections VALUES (?, ?)", (name, time.time()))
 
     def collections(self) -> list[str]:
-        return [r["name"] for r in self._db.execute("SELECT name FROM collections ORDER BY name")]
+        return [r["name"] for r in self._sql("SELECT name FROM collections ORDER BY name")]
 
     def video(self, video_id: str) -> VideoRow | None:
-        row = self._db.execute(
+        row = self._sql(
             "SELECT v.*, COALESCE(m.metadata, '{}') AS metadata FROM videos v "
             "LEFT JOIN members m ON m.video_id = v.id WHERE v.id = ? LIMIT 1",
             (video_id,),
@@ -139,17 +150,17 @@ class Catalogue:
 
     def upsert_video(self, video_id: str, path: Path, size: int) -> None:
         now = time.time()
-        self._db.execute(
+        self._sql(
             "INSERT INTO videos (id, path, size, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET path=excluded.path, last_seen=excluded.last_seen",
             (video_id, str(path), size, now, now),
         )
 
     def set_duration(self, video_id: str, duration: float | None) -> None:
-        self._db.execute("UPDATE videos SET duration=? WHERE id=?", (duration, video_id))
+        self._sql("UPDATE videos SET duration=? WHERE id=?", (duration, video_id))
 
     def add_member(self, collection: str, video_id: str, metadata: dict[str, Any]) -> None:
-        self._db.execute(
+        self._sql(
             "INSERT INTO members VALUES (?, ?, ?) ON CONFLICT(collection, video_id) "
             "DO UPDATE SET metadata = CASE WHEN excluded.metadata = '{}' THEN metadata "
             "ELSE excluded.metadata END",
@@ -158,12 +169,12 @@ class Catalogue:
 
     def videos(self, collection: str | None = None) -> list[VideoRow]:
         if collection is None:
-            rows = self._db.execute(
+            rows = self._sql(
                 "SELECT v.*, COALESCE(MAX(m.metadata), '{}') AS metadata FROM videos v "
                 "LEFT JOIN members m ON m.video_id = v.id GROUP BY v.id ORDER BY v.path"
             )
         else:
-            rows = self._db.execute(
+            rows = self._sql(
                 "SELECT v.*, m.metadata FROM videos v JOIN members m ON m.video_id = v.id "
                 "WHERE m.collection = ? ORDER BY v.path",
                 (collection,),
@@ -172,22 +183,29 @@ class Catalogue:
 
     def find_videos(self, text: str) -> list[VideoRow]:
         """Videos whose id starts with ``text`` or whose path or file name matches it."""
-        rows = self._db.execute(
+        rows = self._sql(
             "SELECT v.*, '{}' AS metadata FROM videos v WHERE v.id LIKE ? || '%' "
             "OR v.path = ? OR v.path LIKE '%/' || ? ORDER BY v.path",
             (text, text, text),
         )
         return [_video_row(r) for r in rows]
 
+    def forget_video(self, video_id: str) -> None:
+        """Drop a file that turned out not to be a video."""
+        with self.transaction():
+            self._sql("DELETE FROM stages WHERE video_id=?", (video_id,))
+            self._sql("DELETE FROM members WHERE video_id=?", (video_id,))
+            self._sql("DELETE FROM videos WHERE id=?", (video_id,))
+
     # -- skipped files ------------------------------------------------------------
     def record_skip(self, collection: str, path: Path, reason: str) -> None:
-        self._db.execute(
+        self._sql(
             "INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)",
             (collection, str(path), reason, time.time()),
         )
 
     def clear_skip(self, collection: str, path: Path) -> None:
-        self._db.execute(
+        self._sql(
             "DELETE FROM skipped WHERE collection=? AND path=?", (collection, str(path))
         )
 
@@ -197,19 +215,19 @@ class Catalogue:
         if collection is not None:
             sql += " WHERE collection = ?"
             args = (collection,)
-        return [(r["path"], r["reason"]) for r in self._db.execute(sql + " ORDER BY path", args)]
+        return [(r["path"], r["reason"]) for r in self._sql(sql + " ORDER BY path", args)]
 
     # -- stage state --------------------------------------------------------------
     def set_stage(
         self, video_id: str, stage: str, status: str, detail: str = "", seconds: float | None = None
     ) -> None:
-        self._db.execute(
+        self._sql(
             "INSERT OR REPLACE INTO stages VALUES (?, ?, ?, ?, ?, ?)",
             (video_id, stage, status, detail, time.time(), seconds),
         )
 
     def stage_states(self, video_id: str) -> dict[str, tuple[str, str]]:
-        rows = self._db.execute(
+        rows = self._sql(
             "SELECT stage, status, detail FROM stages WHERE video_id = ?", (video_id,)
         )
         return {r["stage"]: (r["status"], r["detail"]) for r in rows}

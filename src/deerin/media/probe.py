@@ -138,6 +138,13 @@ def probe(path: Path) -> MediaInfo:
     fmt = raw.get("format", {})
     streams = raw.get("streams", [])
     video = _first_video_stream(streams, fmt, path)
+    if not video.get("codec_name"):
+        tag = video.get("codec_tag_string", "unknown")
+        raise DeerinError(
+            f"its video codec ({tag}) is not supported by this ffmpeg build",
+            path=path,
+            hint="convert it with the software that made it, or use an ffmpeg that decodes it",
+        )
     rate = _fraction(video.get("r_frame_rate"))
     avg = _fraction(video.get("avg_frame_rate"))
     fps = avg or rate

@@ -68,6 +68,12 @@ class LocalExecutor:
                 _drain(events, on_event)
                 for future in finished:
                     yield future.result()
+        except BaseException:
+            # Ctrl-C or a store failure: stop the workers now rather than after their
+            # current video. Their unpublished scratch files are removed on the next run.
+            for process in list(pool._processes.values()):
+                process.terminate()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             _drain(events, on_event)

@@ -1,0 +1,261 @@
+"""The `deerin` command: a typed CLI over the pipeline, the store and the exports."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from deerin import __version__
+from deerin.errors import DeerinError
+from deerin.index.artefacts import VideoFolder, read_json
+from deerin.pipeline.ingest import IngestReport, ingest, open_catalogue
+from deerin.pipeline.progress import JsonReporter, LiveReporter, Reporter
+from deerin.pipeline.registry import stage_names
+from deerin.settings import Settings, ShotMethod, load_settings
+
+app = typer.Typer(
+    help="DEERIn: enrich, explore, retrieve and interact with moving-image archives.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Store folder [env DEERIN_DATA_DIR].")
+]
+Workers = Annotated[
+    int | None, typer.Option("--workers", "-w", min=1, help="Parallel videos [default: cores].")
+]
+
+
+def _settings(ctx: typer.Context, **overrides: object) -> Settings:
+    return load_settings(**ctx.obj, **overrides)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    data_dir: DataDir = None,
+    log_json: Annotated[
+        bool | None, typer.Option("--log-json", help="JSON-lines logs on stderr.")
+    ] = None,
+) -> None:
+    ctx.obj = {"data_dir": data_dir, "log_json": log_json}
+
+
+@app.command("ingest")
+def ingest_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Video files, folders, or CSV catalogues.")],
+    collection: Annotated[
+        str | None, typer.Option("--collection", "-c", help="Collection name.")
+    ] = None,
+    workers: Workers = None,
+    redo: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redo", help=f"Force a stage (and what reads it): {', '.join(stage_names())}, all."
+        ),
+    ] = None,
+    shot_method: Annotated[
+        ShotMethod | None, typer.Option("--shot-method", help="auto, pyscenedetect, transnetv2.")
+    ] = None,
+    proxy: Annotated[
+        bool | None, typer.Option("--proxy/--no-proxy", help="Make browser proxies.")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for another ingest of this collection.")
+    ] = False,
+) -> None:
+    """Ingest videos: probe, shots, keyframes and proxies, skipping finished work."""
+    settings = _settings(ctx, workers=workers, shot_method=shot_method, proxy=proxy)
+    name = collection or _default_collection(paths)
+    report = ingest(
+        paths, name, settings, _reporter(settings), redo=frozenset(redo or ()), wait=wait
+    )
+    _print_ingest(report, settings)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _default_collection(paths: list[Path]) -> str:
+    first = paths[0].resolve()
+    return (first if first.is_dir() else first.parent).name or "default"
+
+
+def _reporter(settings: Settings) -> Reporter:
+    return JsonReporter() if settings.log_json else LiveReporter(err)
+
+
+def _print_ingest(report: IngestReport, settings: Settings) -> None:
+    out.print(
+        f"Collection [bold]{report.collection}[/]: {len(report.videos)} videos in "
+        f"{settings.data_dir}"
+    )
+    for path, original in report.duplicates:
+        out.print(f"  [cyan]duplicate[/] {path} — same content as {original}; not processed again")
+    for item in report.rejected + report.not_videos:
+        out.print(f"  [dim]skipped[/] {item.path}: {item.reason}")
+    for video_id, stages in report.failed.items():
+        out.print(f"  [red]failed[/] {video_id}: {', '.join(stages)} — see `deerin status`")
+
+
+SYMBOLS = {
+    "done": "[green]✓[/]",
+    "partial": "[yellow]◐[/]",
+    "failed": "[red]✗[/]",
+    "blocked": "[red]–[/]",
+    "skipped": "[dim]·[/]",
+    "pending": "[dim]…[/]",
+    "running": "[blue]▶[/]",
+}
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    collection: Annotated[str | None, typer.Option("--collection", "-c")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show what is done, failed or pending for every video, and why."""
+    settings = _settings(ctx)
+    catalogue = open_catalogue(settings)
+    stages = stage_names()
+    rows = [
+        {"video": v, "stages": catalogue.stage_states(v.id)} for v in catalogue.videos(collection)
+    ]
+    skipped = catalogue.skipped(collection)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "videos": [
+                        {
+                            "id": r["video"].id,
+                            "path": r["video"].path,
+                            "duration": r["video"].duration,
+                            "metadata": r["video"].metadata,
+                            "stages": {
+                                k: {"status": s, "detail": d} for k, (s, d) in r["stages"].items()
+                            },
+                        }
+                        for r in rows
+                    ],
+                    "skipped": [{"path": p, "reason": why} for p, why in skipped],
+                }
+            )
+        )
+        return
+    table = Table(title=f"{len(rows)} videos in {settings.data_dir}")
+    for column in ("video", "id", "duration", *stages):
+        table.add_column(column)
+    for row in rows:
+        video = row["video"]
+        marks = [SYMBOLS.get(row["stages"].get(s, ("", ""))[0], " ") for s in stages]
+        length = f"{video.duration:.1f}s" if video.duration else "?"
+        table.add_row(Path(video.path).name, video.id[:8], length, *marks)
+    out.print(table)
+    for row in rows:
+        for stage, (state, detail) in row["stages"].items():
+            if state in ("failed", "partial", "blocked"):
+                first = detail.splitlines()[0] if detail else ""
+                out.print(f"{SYMBOLS[state]} {Path(row['video'].path).name} {stage}: {first}")
+    for path, reason in skipped:
+        out.print(f"[dim]skipped[/] {path}: {reason}")
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    video: Annotated[str, typer.Argument(help="Video id (or its start), file name or path.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json, otio or edl.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
+    ] = None,
+) -> None:
+    """Export a video's shot list for spreadsheets, scripts or editing software."""
+    from deerin.export.shotlist import export_shots
+
+    settings = _settings(ctx)
+    video_id, path = _resolve_video(settings, video)
+    folder = VideoFolder.for_video(settings.data_dir, video_id)
+    if not folder.path("shots.json").exists():
+        raise DeerinError("has no shot list yet", path=path, hint="run `deerin ingest` on it first")
+    text = export_shots(read_json(folder.path("shots.json")), fmt, source=Path(path))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from deerin.index.artefacts import atomic_write_bytes
+
+        atomic_write_bytes(output, text.encode("utf-8"))
+        err.print(f"wrote {output}")
+
+
+def _resolve_video(settings: Settings, text: str) -> tuple[str, str]:
+    catalogue = open_catalogue(settings)
+    candidate = Path(text)
+    matches = catalogue.find_videos(str(candidate.resolve()) if candidate.exists() else text)
+    if not matches:
+        raise DeerinError(
+            "is not in the catalogue", path=text, hint="check `deerin status` for ids and names"
+        )
+    if len({m.id for m in matches}) > 1:
+        names = ", ".join(f"{m.id[:8]} ({Path(m.path).name})" for m in matches[:5])
+        raise DeerinError(f"matches several videos: {names}", path=text, hint="give more of the id")
+    return matches[0].id, matches[0].path
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    workers: Workers = None,
+) -> None:
+    """Build a small synthetic archive tape with a known structure, ingest it, show results."""
+    from deerin.media.synth import build_demo_tape
+
+    settings = _settings(ctx, workers=workers)
+    tape_path = settings.data_dir / "demo" / "demo_tape.mkv"
+    err.print(f"Building the demo tape at {tape_path} …")
+    tape = build_demo_tape(tape_path)
+    report = ingest([tape_path], "demo", settings, _reporter(settings))
+    _print_ingest(report, settings)
+    if not report.videos:
+        raise typer.Exit(1)
+    folder = VideoFolder.for_video(settings.data_dir, report.videos[0])
+    shots = read_json(folder.path("shots.json"))["shots"]
+    out.print(
+        f"\nFound {len(shots)} shots; the tape was built with {len(tape.boundaries) + 1}."
+        f"\nLook at:\n  contact sheet  {folder.path('contact_sheet.jpg')}"
+        f"\n  barcode        {folder.path('barcode.png')}"
+        f"\n  keyframes      {folder.path('keyframes')}/"
+        f"\n  shot list      deerin --data-dir {settings.data_dir} export {report.videos[0][:8]} "
+        "--format csv"
+        f"\n  status         deerin --data-dir {settings.data_dir} status"
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    """Entry point: user errors become one clear line, Ctrl-C keeps finished work."""
+    try:
+        app()
+    except DeerinError as exc:
+        err.print(f"[red]error:[/] {exc.message}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print(
+            "\n[yellow]Interrupted.[/] Finished work is kept; run the same command to resume."
+        )
+        sys.exit(130)
