@@ -24,6 +24,17 @@ from deerin.errors import StoreError
 TMP_PREFIX = ".tmp-"
 
 
+def _file_mode() -> int:
+    """The mode a plain open() would give: mkstemp's 0600 would hide artefacts from a
+    web server or colleague running as another user."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def store_error(exc: OSError, path: Path) -> StoreError:
     """Turn a low-level write failure into a message an archivist can act on."""
     if exc.errno == errno.ENOSPC:
@@ -45,6 +56,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
