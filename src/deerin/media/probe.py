@@ -202,11 +202,10 @@ def _fraction(text: str | None) -> Fraction | None:
 
 
 def _duration(video: dict[str, Any], fmt: dict[str, Any]) -> float:
-    for value in (
-        video.get("duration"),
-        fmt.get("duration"),
-        video.get("tags", {}).get("DURATION"),
-    ):
+    # The video stream's own length first: a container's length also covers subtitle or
+    # audio streams that run on past the picture.
+    tags = video.get("tags", {})
+    for value in (video.get("duration"), tags.get("DURATION"), fmt.get("duration")):
         if value is None:
             continue
         try:
