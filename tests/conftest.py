@@ -38,11 +38,12 @@ def make_cuts_video(path: Path, colours: tuple[str, ...] = ("red", "green", "blu
         inputs += ["-f", "lavfi", "-i", f"color=c={colour}:s=320x240:r={fps}:d={seconds}"]
     n = len(colours)
     graph = "".join(f"[{i}:v]" for i in range(n)) + f"concat=n={n}:v=1:a=0[v]"
-    args = [*inputs, "-filter_complex", graph, "-map", "[v]"]
+    outputs = ["-map", "[v]"]
     if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds * n}",
-                 "-map", f"{n}:a", "-c:a", "aac"]
-    ffmpeg(*args, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", str(fps), str(path))
+        inputs += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds * n}"]
+        outputs += ["-map", f"{n}:a", "-c:a", "aac"]
+    ffmpeg(*inputs, "-filter_complex", graph, *outputs, "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           "-g", str(fps), str(path))
     return path
 
 

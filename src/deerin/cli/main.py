@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -77,12 +79,25 @@ def ingest_cmd(
     """Ingest videos: probe, shots, keyframes and proxies, skipping finished work."""
     settings = _settings(ctx, workers=workers, shot_method=shot_method, proxy=proxy)
     name = collection or _default_collection(paths)
-    report = ingest(
-        paths, name, settings, _reporter(settings), redo=frozenset(redo or ()), wait=wait
-    )
+    with _resumable():
+        report = ingest(
+            paths, name, settings, _reporter(settings), redo=frozenset(redo or ()), wait=wait
+        )
     _print_ingest(report, settings)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@contextmanager
+def _resumable() -> Iterator[None]:
+    """Ctrl-C stops the work at once; published artefacts stay, and a rerun resumes."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print(
+            "\n[yellow]Interrupted.[/] Finished work is kept; run the same command to resume."
+        )
+        raise typer.Exit(130) from None
 
 
 def _default_collection(paths: list[Path]) -> str:
@@ -224,7 +239,8 @@ def demo(
     tape_path = settings.data_dir / "demo" / "demo_tape.mkv"
     err.print(f"Building the demo tape at {tape_path} …")
     tape = build_demo_tape(tape_path)
-    report = ingest([tape_path], "demo", settings, _reporter(settings))
+    with _resumable():
+        report = ingest([tape_path], "demo", settings, _reporter(settings))
     _print_ingest(report, settings)
     if not report.videos:
         raise typer.Exit(1)
@@ -248,14 +264,9 @@ def version() -> None:
 
 
 def main() -> None:
-    """Entry point: user errors become one clear line, Ctrl-C keeps finished work."""
+    """Entry point: a user's error becomes one clear line, not a traceback."""
     try:
         app()
     except DeerinError as exc:
         err.print(f"[red]error:[/] {exc.message}")
         sys.exit(2)
-    except KeyboardInterrupt:
-        err.print(
-            "\n[yellow]Interrupted.[/] Finished work is kept; run the same command to resume."
-        )
-        sys.exit(130)

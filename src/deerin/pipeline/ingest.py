@@ -179,9 +179,12 @@ def _run(
         job.video_id: (Path(job.source).name, Path(job.source).stat().st_size) for job in jobs
     }
 
+    settled: set[str] = set()
+
     def on_event(event: StageEvent) -> None:
         reporter.event(event)
-        if event.status != "progress":
+        # A worker's last events can arrive after its result; the result is final.
+        if event.status != "progress" and event.video_id not in settled:
             catalogue.set_stage(
                 event.video_id,
                 event.stage,
@@ -193,6 +196,7 @@ def _run(
     reporter.start(videos, list(jobs[0].stages))
     try:
         for result in make_executor(settings.workers).run(jobs, on_event):
+            settled.add(result.video_id)
             reporter.video_done(result.video_id, result.ok)
             _settle(result.video_id, result.outcomes, catalogue, collection, report, settings)
     finally:
@@ -222,6 +226,10 @@ def _settle(
         shutil.rmtree(VideoFolder.for_video(settings.data_dir, video_id).root, ignore_errors=True)
         catalogue.record_skip(collection, rejected.path, probe.detail)
         return
+    for event in outcomes.values():
+        catalogue.set_stage(
+            video_id, event.stage, _catalogue_status(event.status), event.detail, event.seconds
+        )
     probe_json = VideoFolder.for_video(settings.data_dir, video_id).path("probe.json")
     if probe_json.exists():
         catalogue.set_duration(video_id, float(read_json(probe_json)["media"]["duration"]))
