@@ -38,14 +38,16 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
 pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+# Some machines list local package folders that do not exist; pip warns once per package.
+quiet() { "$@" 2> >(grep -v "is neither a file nor a directory" >&2); }
 stamp=.venv/.deerin-installed
 want=$(cat pyproject.toml requirements-nodeps.txt | sha256sum | cut -c1-16)
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   say "installing Python packages (a few minutes the first time)"
-  "${pip[@]}" "torch==2.13.0"
-  "${pip[@]}" -e ".[dev]" "torch==2.13.0"
+  quiet "${pip[@]}" "torch==2.13.0"
+  quiet "${pip[@]}" -e ".[dev]" "torch==2.13.0"
   # These declare the GUI opencv-python, which would clash with the headless build.
-  "${pip[@]}" --no-deps -r requirements-nodeps.txt
+  quiet "${pip[@]}" --no-deps -r requirements-nodeps.txt
   echo "$want" >"$stamp"
 fi
 
