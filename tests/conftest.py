@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from deerin.media.synth import DemoTape, build_demo_tape
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,3 +52,9 @@ def make_cuts_video(path: Path, colours: tuple[str, ...] = ("red", "green", "blu
 def settings(tmp_path: Path) -> Settings:
     """Settings with a fresh store, one worker and no proxy (tests opt in to more)."""
     return Settings(data_dir=tmp_path / "store", workers=1, proxy=False)
+
+
+@pytest.fixture(scope="session")
+def demo_tape(tmp_path_factory: pytest.TempPathFactory) -> DemoTape:
+    """The synthetic archive tape with its known structure, built once per test run."""
+    return build_demo_tape(tmp_path_factory.mktemp("demo") / "demo_tape.mkv")

@@ -27,7 +27,7 @@ from deerin.index.artefacts import VideoFolder
 from deerin.media.decode import FrameSize, FrameStream
 from deerin.media.probe import probe
 from deerin.media.probe_stage import ProbeStage
-from deerin.media.synth import DemoTape, build_demo_tape
+from deerin.media.synth import DemoTape
 from deerin.pipeline.runner import PARTIAL, StageEvent, VideoJob, process_video
 from deerin.pipeline.stage import StageContext, StageOutput
 from deerin.settings import Settings
@@ -63,11 +63,12 @@ def cpu_settings(settings: Settings, **changes: Any) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoTape, ShotsRun]:
-    work = tmp_path_factory.mktemp("demo")
-    tape = build_demo_tape(work / "demo_tape.mkv")
+def demo(
+    demo_tape: DemoTape, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[DemoTape, ShotsRun]:
+    work = tmp_path_factory.mktemp("demo-shots")
     settings = Settings(data_dir=work / "store", shot_method="pyscenedetect")
-    return tape, ShotsRun(tape.path, settings, work / "run")
+    return demo_tape, ShotsRun(demo_tape.path, settings, work / "run")
 
 
 def test_demo_tape_cuts_fades_and_dissolves_are_found_with_their_kind(demo) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from deerin.media.probe import probe
-from deerin.media.synth import DemoTape, build_demo_tape
+from deerin.media.synth import DemoTape
 
 THUMB = (64, 48)  # enough pixels to tell shots apart, little enough to keep every frame
 SMPTE_75 = {  # the seven top columns of SMPTE bars, 75 % colours, left to right
@@ -26,8 +26,8 @@ SMPTE_75 = {  # the seven top columns of SMPTE bars, 75 % colours, left to right
 
 
 @pytest.fixture(scope="module")
-def tape(tmp_path_factory: pytest.TempPathFactory) -> DemoTape:
-    return build_demo_tape(tmp_path_factory.mktemp("demo") / "demo_tape.mkv")
+def tape(demo_tape: DemoTape) -> DemoTape:
+    return demo_tape
 
 
 @pytest.fixture(scope="module")

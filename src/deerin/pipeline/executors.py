@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol
@@ -39,6 +40,13 @@ _events: mp.Queue | None = None  # set in each pool worker by _init_worker
 def _init_worker(events: mp.Queue) -> None:
     global _events
     _events = events
+    # Being stopped (Ctrl-C, a failed store) unwinds like an exception, so the
+    # stage's scratch folder is removed rather than left for the next run.
+    signal.signal(signal.SIGTERM, _exit_on_terminate)
+
+
+def _exit_on_terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _work(job: VideoJob) -> VideoResult:
