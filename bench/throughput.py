@@ -2,8 +2,9 @@
 
 Reports seconds of video processed per wall-clock second (x real time) for
 probe + shots + keyframes, with and without proxies, and for `scenedetect
-detect-adaptive` alone on the same files (one process per file, run sequentially
-and two at a time, so the peer gets the same two cores we use).
+detect-adaptive detect-threshold` (the same two detectors) alone on the same files
+(one process per file, run sequentially and two at a time, so the peer gets the same
+two cores we use).
 
     .venv/bin/python bench/throughput.py                 # SD: the Popeye DVD excerpts
     .venv/bin/python bench/throughput.py FILE...         # your own files
@@ -51,7 +52,7 @@ def deerin_ingest(files: list[Path], proxy: bool, workers: int) -> float:
 def scenedetect_alone(files: list[Path], parallel: int) -> float:
     def one(path: Path) -> float:
         return timed([str(BIN / "scenedetect"), "-q", "-i", str(path), "detect-adaptive",
-                      "list-scenes", "-n"])
+                      "detect-threshold", "list-scenes", "-n"])
 
     start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:
@@ -68,13 +69,12 @@ def main() -> None:
     if not files:
         raise SystemExit(f"no files given and none found in {MEDIA}")
     seconds = sum(duration(f) for f in files)
+    peer = "scenedetect detect-adaptive detect-threshold"
     rows = {
         "deerin probe+shots+keyframes": deerin_ingest(files, False, args.workers),
         "deerin probe+shots+keyframes+proxy": deerin_ingest(files, True, args.workers),
-        "scenedetect detect-adaptive, 1 at a time": scenedetect_alone(files, 1),
-        f"scenedetect detect-adaptive, {args.workers} at a time": scenedetect_alone(
-            files, args.workers
-        ),
+        f"{peer}, 1 at a time": scenedetect_alone(files, 1),
+        f"{peer}, {args.workers} at a time": scenedetect_alone(files, args.workers),
     }
     print(f"{len(files)} files, {seconds:.1f} s of video, {args.workers} workers\n")
     print("| run | wall s | x real time |\n|---|---:|---:|")

@@ -26,7 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # long paths stay on one line, for grep and logs
 err = Console(stderr=True)
 
 DataDir = Annotated[
@@ -177,6 +177,7 @@ def status(
         length = f"{video.duration:.1f}s" if video.duration else "?"
         table.add_row(Path(video.path).name, video.id[:8], length, *marks)
     out.print(table)
+    out.print("✓ done  ◐ partial  ✗ failed  – blocked  · skipped or not needed  … pending")
     for row in rows:
         for stage, (state, detail) in row["stages"].items():
             if state in ("failed", "partial", "blocked"):

@@ -219,12 +219,12 @@ def _settle(
     probe = outcomes.get("probe")
     row = catalogue.video(video_id)
     if probe is not None and probe.status == SKIPPED and row is not None:
-        rejected = Rejected(Path(row.path), probe.detail)
+        rejected = Rejected(Path(row.path), probe.detail.removeprefix(f"{row.path}: "))
         report.not_videos.append(rejected)
         report.videos.remove(video_id)
         catalogue.forget_video(video_id)
         shutil.rmtree(VideoFolder.for_video(settings.data_dir, video_id).root, ignore_errors=True)
-        catalogue.record_skip(collection, rejected.path, probe.detail)
+        catalogue.record_skip(collection, rejected.path, rejected.reason)
         return
     for event in outcomes.values():
         catalogue.set_stage(
