@@ -15,7 +15,9 @@ from rich.table import Table
 
 from deerin import __version__
 from deerin.errors import DeerinError
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.export.shotlist import export_shots
+from deerin.index.artefacts import VideoFolder, atomic_write_bytes, read_json
+from deerin.media.synth import build_demo_tape
 from deerin.pipeline.ingest import IngestReport, ingest, open_catalogue
 from deerin.pipeline.progress import JsonReporter, LiveReporter, Reporter
 from deerin.pipeline.registry import stage_names
@@ -197,8 +199,6 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export a video's shot list for spreadsheets, scripts or editing software."""
-    from deerin.export.shotlist import export_shots
-
     settings = _settings(ctx)
     video_id, path = _resolve_video(settings, video)
     folder = VideoFolder.for_video(settings.data_dir, video_id)
@@ -208,8 +208,6 @@ def export_cmd(
     if output is None:
         sys.stdout.write(text)
     else:
-        from deerin.index.artefacts import atomic_write_bytes
-
         atomic_write_bytes(output, text.encode("utf-8"))
         err.print(f"wrote {output}")
 
@@ -234,8 +232,6 @@ def demo(
     workers: Workers = None,
 ) -> None:
     """Build a small synthetic archive tape with a known structure, ingest it, show results."""
-    from deerin.media.synth import build_demo_tape
-
     settings = _settings(ctx, workers=workers)
     tape_path = settings.data_dir / "demo" / "demo_tape.mkv"
     err.print(f"Building the demo tape at {tape_path} …")

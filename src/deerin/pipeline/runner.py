@@ -28,7 +28,7 @@ from deerin.index.artefacts import (
     store_error,
 )
 from deerin.pipeline.registry import build_stages
-from deerin.pipeline.stage import Stage, StageContext, StageOutput
+from deerin.pipeline.stage import Stage, StageContext, StageOutput, probed
 from deerin.settings import Settings
 
 # Final states a stage can reach in one run.
@@ -125,11 +125,9 @@ def _run_one(
     ):
         fingerprints[stage.name] = fingerprint
         return event(CACHED, manifest.get("problem") or "")
-    if stage.name != "probe":
-        info = StageContext(job.video_id, Path(job.source), folder, folder.root, job.settings)
-        if not stage.wanted(info.media_info()):
-            fingerprints[stage.name] = fingerprint
-            return event(SKIPPED, "not needed for this video")
+    if stage.name != "probe" and not stage.wanted(probed(folder)):
+        fingerprints[stage.name] = fingerprint
+        return event(SKIPPED, "not needed for this video")
     emit(event("running"))
     started = time.time()
     try:

@@ -21,6 +21,11 @@ from deerin.media.probe import MediaInfo
 from deerin.settings import Settings
 
 
+def probed(folder: VideoFolder) -> MediaInfo:
+    """What the probe stage recorded about this video."""
+    return MediaInfo.from_dict(read_json(folder.path("probe.json"))["media"])
+
+
 @dataclass
 class StageContext:
     """Everything a stage may touch while it runs on one video."""
@@ -34,7 +39,7 @@ class StageContext:
 
     def media_info(self) -> MediaInfo:
         """The probe result (the probe stage runs first for every video)."""
-        return MediaInfo.from_dict(read_json(self.folder.path("probe.json"))["media"])
+        return probed(self.folder)
 
     def read(self, name: str) -> Any:
         """Read a JSON artefact an upstream stage published."""
