@@ -301,3 +301,34 @@ def test_full_disk_is_a_clear_error_and_leaves_no_partial_artefact(tmp_path: Pat
     assert done.returncode == 2, done.stderr
     assert "disk is full" in done.stderr and "Traceback" not in done.stderr
     assert (tmp_path / "leftover").read_text().strip() == ""
+
+
+def test_moved_file_keeps_its_identity_and_its_work(tmp_path: Path) -> None:
+    video = make_cuts_video(tmp_path / "reel.mp4")
+    store = tmp_path / "store"
+    assert deerin(store, "ingest", str(video), "-c", "reels", "--no-proxy").returncode == 0
+    (before,) = status(store)["videos"]
+    moved = tmp_path / "elsewhere" / "Reel 7 (restored).mp4"
+    moved.parent.mkdir()
+    video.rename(moved)
+    done = deerin(store, "--log-json", "ingest", str(moved), "-c", "reels", "--no-proxy")
+    ended = {e["stage"]: e["status"] for e in stage_events(done.stderr)}
+    assert set(ended.values()) <= {"cached", "skipped"}, ended
+    (after,) = status(store)["videos"]
+    assert after["id"] == before["id"] and after["path"] == str(moved)
+
+
+def test_csv_catalogue_metadata_reaches_the_catalogue(tmp_path: Path) -> None:
+    make_cuts_video(tmp_path / "reel 1.mp4", colours=("red", "blue"))
+    (tmp_path / "catalogue.csv").write_text(
+        "path,title,date,identifier,rights,description\n"
+        "reel 1.mp4,Whit Walk,1912,YFA-0042,Public domain,Procession through the town\n",
+        encoding="utf-8",
+    )
+    store = tmp_path / "store"
+    done = deerin(store, "ingest", str(tmp_path / "catalogue.csv"), "-c", "yfa", "--no-proxy")
+    assert done.returncode == 0, done.stderr
+    (video,) = status(store)["videos"]
+    assert video["metadata"]["title"] == "Whit Walk"
+    assert video["metadata"]["identifier"] == "YFA-0042"
+    assert video["stages"]["shots"]["status"] == "done"
