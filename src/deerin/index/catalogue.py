@@ -137,9 +137,6 @@ class Catalogue:
     def ensure_collection(self, name: str) -> None:
         self._sql("INSERT OR IGNORE INTO collections VALUES (?, ?)", (name, time.time()))
 
-    def collections(self) -> list[str]:
-        return [r["name"] for r in self._sql("SELECT name FROM collections ORDER BY name")]
-
     def video(self, video_id: str) -> VideoRow | None:
         row = self._sql(
             "SELECT v.*, COALESCE(m.metadata, '{}') AS metadata FROM videos v "
