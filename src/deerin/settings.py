@@ -60,6 +60,64 @@ class Settings(BaseSettings):
     proxy_height: int = Field(default=480, ge=144, description="Proxy frame height in pixels.")
     proxy_crf: int = Field(default=26, ge=14, le=40, description="Proxy quality (x264 CRF).")
     log_json: bool = Field(default=False, description="Machine-readable JSON-lines logs.")
+    skip_stages: list[str] = Field(
+        default_factory=list,
+        description="Stages not to run, e.g. ['captions', 'text'] (`deerin ingest --skip`).",
+    )
+
+    # Visual enrichment: which frames are looked at.
+    sample_seconds: float = Field(
+        default=3.0,
+        gt=0.0,
+        description="Analysis frames: every shot's middle frame plus one frame this often.",
+    )
+    analysis_size: int = Field(
+        default=1024, ge=224, description="Longest side of analysis frames, in pixels."
+    )
+
+    # Models: a bundled name, a local path, a hub name, or (captions) an endpoint's model.
+    tags_model: str = Field(
+        default="efficientnet-lite0",
+        description="Image tags and embeddings: efficientnet-lite0, or a CLIP/SigLIP hub "
+        "name or local folder (transformers).",
+    )
+    faces_model: str = Field(
+        default="yunet-sface",
+        description="Face detection and embedding: yunet-sface, or a folder holding YuNet "
+        "and SFace ONNX files.",
+    )
+    ocr_model: str = Field(
+        default="rapidocr",
+        description="On-screen text: rapidocr (PP-OCRv4), or a folder of PP-OCR ONNX files.",
+    )
+    shot_scale_model: str = Field(
+        default="face-size",
+        description="Shot scale: face-size (rules over faces), or an image classifier's hub "
+        "name or local folder whose labels are ECS, CS, MS, FS, LS.",
+    )
+    caption_model: str = Field(
+        default="composed",
+        description="Captions: 'composed' (from the other signals, offline), or the model "
+        "name to ask at vlm_endpoint.",
+    )
+    vlm_endpoint: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server for captions and visual questions, e.g. "
+        "http://localhost:11434/v1 (Ollama), vLLM, llama.cpp server.",
+    )
+    vlm_api_key: str | None = Field(default=None, description="API key for vlm_endpoint.")
+    vlm_questions: list[str] = Field(
+        default_factory=lambda: ["Describe this film still in one sentence."],
+        description="Questions asked of every shot's middle frame.",
+    )
+    vlm_timeout: float = Field(default=60.0, gt=0, description="Seconds to wait per answer.")
+
+    # Stage thresholds (each helper's section; keep to your own).
+    # -- tags
+    # -- faces and people
+    # -- text and subtitles
+    # -- technical checks
+    # -- near-duplicates and captions
 
     @classmethod
     def settings_customise_sources(

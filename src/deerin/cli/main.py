@@ -18,6 +18,8 @@ from deerin.errors import DeerinError
 from deerin.export.shotlist import export_shots
 from deerin.index.artefacts import VideoFolder, atomic_write_bytes, read_json
 from deerin.media.synth import build_demo_tape
+from deerin.models.registry import CAPABILITIES, describe
+from deerin.models.registry import verify as verify_bundled
 from deerin.pipeline.ingest import IngestReport, ingest, open_catalogue
 from deerin.pipeline.progress import JsonReporter, LiveReporter, Reporter
 from deerin.pipeline.registry import stage_names
@@ -40,7 +42,23 @@ Workers = Annotated[
 
 
 def _settings(ctx: typer.Context, **overrides: object) -> Settings:
-    return load_settings(**ctx.obj, **overrides)
+    root = ctx.find_root()
+    return load_settings(**root.obj, **overrides)
+
+
+def model_overrides(pairs: list[str]) -> dict[str, str]:
+    """``--model tags=openai/clip-vit-base-patch32`` as settings (``tags_model=...``)."""
+    overrides = {}
+    for pair in pairs:
+        capability, _, value = pair.partition("=")
+        if capability not in CAPABILITIES or not value:
+            raise typer.BadParameter(
+                f"{pair!r}: expected CAPABILITY=MODEL with a capability among "
+                f"{', '.join(CAPABILITIES)}",
+                param_hint="--model",
+            )
+        overrides[CAPABILITIES[capability]] = value
+    return overrides
 
 
 @app.callback()
@@ -77,9 +95,27 @@ def ingest_cmd(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for another ingest of this collection.")
     ] = False,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option("--skip", help="Do not run this stage (repeatable), e.g. --skip captions."),
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="Use another model for a capability: CAPABILITY=NAME|PATH (see `deerin models`).",
+        ),
+    ] = None,
 ) -> None:
-    """Ingest videos: probe, shots, keyframes and proxies, skipping finished work."""
-    settings = _settings(ctx, workers=workers, shot_method=shot_method, proxy=proxy)
+    """Ingest videos: shots, keyframes, proxies and enrichment, skipping finished work."""
+    settings = _settings(
+        ctx,
+        workers=workers,
+        shot_method=shot_method,
+        proxy=proxy,
+        skip_stages=skip,
+        **model_overrides(model or []),
+    )
     name = collection or _default_collection(paths)
     with _resumable():
         report = ingest(
@@ -122,6 +158,9 @@ def _print_ingest(report: IngestReport, settings: Settings) -> None:
         out.print(f"  [dim]skipped[/] {item.path}: {item.reason}")
     for video_id, stages in report.failed.items():
         out.print(f"  [red]failed[/] {video_id}: {', '.join(stages)} — see `deerin status`")
+    for step in report.steps:
+        colour = {"failed": "red", "partial": "yellow"}.get(step.status, "green")
+        out.print(f"  [{colour}]{step.status}[/] collection {step.step}: {step.detail}")
 
 
 SYMBOLS = {
@@ -252,6 +291,48 @@ def demo(
         "--format csv"
         f"\n  status         deerin --data-dir {settings.data_dir} status"
     )
+
+
+models_app = typer.Typer(
+    help="Which model each capability uses, where its weights are, and whether it is offline.",
+    invoke_without_command=True,
+)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context) -> None:
+    """List each capability's configured model."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings(ctx)
+    table = Table(title="Models (change one with a setting or `deerin ingest --model CAP=...`)")
+    for column in ("capability", "model", "kind", "backend", "licence", "offline", "weights"):
+        table.add_column(column)
+    for item in describe(settings):
+        offline = "[green]yes[/]" if item.offline else "[red]no[/]"
+        table.add_row(
+            item.capability,
+            item.name,
+            item.kind,
+            item.backend,
+            item.licence,
+            offline,
+            item.location,
+        )
+    out.print(table)
+
+
+@models_app.command("verify")
+def models_verify() -> None:
+    """Check every bundled weight file against its sha256; exit 1 if any is wrong."""
+    bad = 0
+    for model, file, problem in verify_bundled():
+        mark = "[red]✗[/]" if problem else "[green]✓[/]"
+        out.print(f"{mark} {model.name:<20} {file.relative}  {problem or file.sha256[:16]}")
+        bad += problem is not None
+    if bad:
+        raise typer.Exit(1)
 
 
 @app.command()

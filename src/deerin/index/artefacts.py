@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,8 @@ class VideoFolder:
 
     def write_manifest(self, stage: str, manifest: dict[str, Any]) -> None:
         atomic_write_json(self.manifest_path(stage), manifest)
+
+
+def iso_time(timestamp: float) -> str:
+    """A Unix time as ISO 8601 in UTC, to the second (provenance timestamps)."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")

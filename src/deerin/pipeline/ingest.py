@@ -19,10 +19,11 @@ from deerin.errors import StoreError
 from deerin.index.artefacts import VideoFolder, read_json, store_error
 from deerin.index.catalogue import Catalogue
 from deerin.media.identity import content_id
+from deerin.pipeline.collection import StepResult, run_collection_steps
 from deerin.pipeline.discover import Candidate, Rejected, discover
 from deerin.pipeline.executors import make_executor
 from deerin.pipeline.progress import Reporter
-from deerin.pipeline.registry import stage_names
+from deerin.pipeline.registry import build_collection_steps, collection_step_classes, stage_names
 from deerin.pipeline.runner import SKIPPED, StageEvent, VideoJob
 from deerin.settings import Settings
 
@@ -37,10 +38,11 @@ class IngestReport:
     duplicates: list[tuple[Path, Path]] = field(default_factory=list)
     failed: dict[str, list[str]] = field(default_factory=dict)
     not_videos: list[Rejected] = field(default_factory=list)
+    steps: list[StepResult] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and all(step.status != "failed" for step in self.steps)
 
 
 def open_catalogue(settings: Settings) -> Catalogue:
@@ -84,17 +86,28 @@ def ingest(
     stages: tuple[str, ...] | None = None,
     wait: bool = False,
 ) -> IngestReport:
-    """Ingest ``paths`` into ``collection`` and run ``stages`` (all by default)."""
-    stages = stages or tuple(stage_names())
-    unknown = (set(redo) - {"all"}) - set(stage_names())
-    if unknown:
-        raise ValueError(f"unknown stage(s) for --redo: {', '.join(sorted(unknown))}")
+    """Ingest ``paths`` into ``collection`` and run ``stages`` (all but the skipped ones).
+
+    After the per-video stages, the collection steps (people, near-duplicates) run over
+    the whole collection.
+    """
+    known = set(stage_names()) | {step.name for step in collection_step_classes()}
+    for option, names in (("--redo", set(redo) - {"all"}), ("--skip", set(settings.skip_stages))):
+        if names - known:
+            raise ValueError(f"unknown stage(s) for {option}: {', '.join(sorted(names - known))}")
+    stages = stages or tuple(s for s in stage_names() if s not in settings.skip_stages)
     report = IngestReport(collection)
     with collection_lock(settings, collection, wait):
         catalogue = open_catalogue(settings)
         try:
             jobs = _register(paths, collection, settings, catalogue, report, stages, redo)
             _run(jobs, catalogue, collection, settings, reporter, report)
+            steps = [
+                step
+                for step in build_collection_steps(settings, stages)
+                if step.name not in settings.skip_stages
+            ]
+            report.steps = run_collection_steps(collection, settings, catalogue, steps, redo)
         finally:
             catalogue.close()
     return report

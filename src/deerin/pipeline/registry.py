@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from deerin.pipeline.collection import CollectionStep
 from deerin.pipeline.stage import Stage
 from deerin.settings import Settings
 
 
 def stage_classes() -> list[type[Stage]]:
     """Every stage, in dependency order (imports are local so workers load only these)."""
+    from deerin.enrich.frames import FramesStage
     from deerin.enrich.keyframes import KeyframesStage
     from deerin.enrich.shots.stage import ShotsStage
     from deerin.media.probe_stage import ProbeStage
     from deerin.media.proxy import ProxyStage
 
-    return [ProbeStage, ShotsStage, KeyframesStage, ProxyStage]
+    return [
+        ProbeStage,
+        ShotsStage,
+        KeyframesStage,
+        ProxyStage,
+        FramesStage,
+    ]
 
 
 def stage_names() -> list[str]:
@@ -29,3 +37,16 @@ def build_stages(settings: Settings, names: Iterable[str]) -> list[Stage]:
     if unknown:
         raise ValueError(f"unknown stage(s): {', '.join(sorted(unknown))}")
     return [cls(settings) for cls in stage_classes() if cls.name in wanted]
+
+
+def collection_step_classes() -> list[type[CollectionStep]]:
+    """Every collection-wide step, in the order they run after the per-video stages."""
+    return []
+
+
+def build_collection_steps(settings: Settings, stages: Iterable[str]) -> list[CollectionStep]:
+    """The steps whose per-video inputs are among the stages being run."""
+    running = set(stages)
+    return [
+        cls(settings) for cls in collection_step_classes() if running.issuperset(cls.requires)
+    ]

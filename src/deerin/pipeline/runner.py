@@ -14,7 +14,6 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from deerin import __version__
 from deerin.errors import DeerinError, NotAVideoError, StoreError
 from deerin.index.artefacts import (
     VideoFolder,
+    iso_time,
     publish,
     remove_stale_temporaries,
     staging_dir,
@@ -178,16 +178,13 @@ def _manifest(
         "params": stage.params(),
         "outputs": list(stage.produces),
         "source": {"video_id": job.video_id, "path": job.source},
-        "started": _iso(started),
-        "finished": _iso(time.time()),
+        "started": iso_time(started),
+        "finished": iso_time(time.time()),
         "software": _software(),
         "summary": output.summary,
         "problem": output.problem,
     }
 
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
 @cache

@@ -93,3 +93,25 @@ class Stage(ABC):
     @abstractmethod
     def run(self, ctx: StageContext) -> StageOutput:
         """Do the work, writing every file named in ``produces`` under ``ctx.staging``."""
+
+
+@dataclass
+class ItemErrors:
+    """Problems with single items (a frame, a face, an answer) that did not stop a stage.
+
+    A stage records each one and goes on; the list is written into the stage's JSON
+    output, and :meth:`problem` becomes the stage's ``problem`` so that `deerin status`
+    shows the stage as partial with the first reason.
+    """
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, problem: str, **where: Any) -> None:
+        """Note that one item failed: ``where`` says which (frame index, time, ...)."""
+        self.items.append({**where, "problem": problem})
+
+    def problem(self, total: int, what: str = "frames") -> str | None:
+        """A one-line summary for the stage output, or None when nothing failed."""
+        if not self.items:
+            return None
+        return f"{len(self.items)} of {total} {what} failed; first: {self.items[0]['problem']}"
