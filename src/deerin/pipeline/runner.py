@@ -218,7 +218,7 @@ def _with_dependents(redo: frozenset[str], settings: Settings, names: tuple[str,
     """Redoing a stage redoes every stage that reads from it."""
     forced = set(names) if "all" in redo else set(redo)
     for stage in _stages(settings, names):
-        if forced.intersection(stage.requires):
+        if forced.intersection(stage.requires + stage.optional):
             forced.add(stage.name)
     return frozenset(forced)
 

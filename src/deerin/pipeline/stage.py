@@ -45,6 +45,10 @@ class StageContext:
         """Read a JSON artefact an upstream stage published."""
         return read_json(self.folder.path(name))
 
+    def published(self, stage: str) -> bool:
+        """Whether ``stage`` has finished output for this video (for optional inputs)."""
+        return self.folder.read_manifest(stage) is not None
+
 
 @dataclass
 class StageOutput:
@@ -66,6 +70,7 @@ class Stage(ABC):
     name: ClassVar[str]
     version: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
+    optional: ClassVar[tuple[str, ...]] = ()  # read when they ran; a skipped one is no block
     produces: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Settings) -> None:
@@ -85,7 +90,7 @@ class Stage(ABC):
             "stage": self.name,
             "version": self.version,
             "params": self.params(),
-            "upstream": {name: upstream.get(name, "") for name in self.requires},
+            "upstream": {name: upstream.get(name, "") for name in self.requires + self.optional},
         }
         text = json.dumps(basis, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
