@@ -93,9 +93,7 @@ class FramesStage(Stage):
         )
 
 
-def plan_times(
-    shots: list[dict[str, Any]], duration: float, every: float
-) -> dict[float, str]:
+def plan_times(shots: list[dict[str, Any]], duration: float, every: float) -> dict[float, str]:
     """The times to grab, each marked "middle" or "sample".
 
     A regular sample closer than a third of the interval to a middle frame is dropped:

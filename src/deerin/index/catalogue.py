@@ -202,9 +202,7 @@ class Catalogue:
         )
 
     def clear_skip(self, collection: str, path: Path) -> None:
-        self._sql(
-            "DELETE FROM skipped WHERE collection=? AND path=?", (collection, str(path))
-        )
+        self._sql("DELETE FROM skipped WHERE collection=? AND path=?", (collection, str(path)))
 
     def skipped(self, collection: str | None = None) -> list[tuple[str, str]]:
         sql = "SELECT path, reason FROM skipped"
@@ -224,9 +222,7 @@ class Catalogue:
         )
 
     def stage_states(self, video_id: str) -> dict[str, tuple[str, str]]:
-        rows = self._sql(
-            "SELECT stage, status, detail FROM stages WHERE video_id = ?", (video_id,)
-        )
+        rows = self._sql("SELECT stage, status, detail FROM stages WHERE video_id = ?", (video_id,))
         return {r["stage"]: (r["status"], r["detail"]) for r in rows}
 
 

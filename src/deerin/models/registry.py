@@ -151,8 +151,9 @@ def choice(capability: str, settings: Settings) -> ModelChoice:
         return ModelChoice(capability, path.name, "path", "local", str(path), "see model", True)
     cached = hub_cache(value)
     location = str(cached) if cached else f"hub: {value} (not downloaded)"
-    return ModelChoice(capability, value, "hub", "transformers", location, "see model card",
-                       cached is not None)
+    return ModelChoice(
+        capability, value, "hub", "transformers", location, "see model card", cached is not None
+    )
 
 
 def describe(settings: Settings) -> list[ModelChoice]:

@@ -47,6 +47,4 @@ def collection_step_classes() -> list[type[CollectionStep]]:
 def build_collection_steps(settings: Settings, stages: Iterable[str]) -> list[CollectionStep]:
     """The steps whose per-video inputs are among the stages being run."""
     running = set(stages)
-    return [
-        cls(settings) for cls in collection_step_classes() if running.issuperset(cls.requires)
-    ]
+    return [cls(settings) for cls in collection_step_classes() if running.issuperset(cls.requires)]

@@ -186,7 +186,6 @@ def _manifest(
     }
 
 
-
 @cache
 def _software() -> dict[str, str]:
     import av
