@@ -34,10 +34,10 @@ from pathlib import Path
 
 from deerin.enrich.shots.detector import Boundary, Score, score_boundaries
 from deerin.enrich.shots.stage import ShotsStage
-from deerin.enrich.shots.transnet import torch_device
 from deerin.index.artefacts import VideoFolder
 from deerin.media.probe_stage import ProbeStage
 from deerin.media.synth import build_demo_tape
+from deerin.models.device import torch_device
 from deerin.pipeline.stage import StageContext
 from deerin.settings import Settings
 

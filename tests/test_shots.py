@@ -21,13 +21,13 @@ from PIL import Image
 from conftest import ROOT, ffmpeg, make_cuts_video
 from deerin.enrich.shots.detector import Boundary, build_shots, score_boundaries
 from deerin.enrich.shots.stage import ShotsStage
-from deerin.enrich.shots.transnet import bundled_weights
 from deerin.errors import DeerinError
 from deerin.index.artefacts import VideoFolder
 from deerin.media.decode import FrameSize, FrameStream
 from deerin.media.probe import probe
 from deerin.media.probe_stage import ProbeStage
 from deerin.media.synth import DemoTape
+from deerin.models.registry import TRANSNETV2
 from deerin.pipeline.runner import PARTIAL, StageEvent, VideoJob, process_video
 from deerin.pipeline.stage import StageContext, StageOutput
 from deerin.settings import Settings
@@ -197,8 +197,9 @@ def test_transnetv2_names_missing_weights(tmp_path, settings) -> None:
 
 
 def test_bundled_transnetv2_weights_are_the_checked_ones() -> None:
-    digest = hashlib.sha256(bundled_weights().read_bytes()).hexdigest()
-    assert digest == TRANSNET_SHA256
+    path = TRANSNETV2.files[0].locate()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == TRANSNET_SHA256
+    assert TRANSNETV2.files[0].sha256 == TRANSNET_SHA256
 
 
 def test_method_and_params_follow_the_settings(settings) -> None:

