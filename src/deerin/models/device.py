@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from deerin.settings import Settings
@@ -28,3 +29,12 @@ def _torch_cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def cpu_threads(settings: Settings) -> int:
+    """CPU threads one worker's models may use: the cores shared among the workers.
+
+    Every worker process runs its own models; letting each take every core (the
+    torch and onnxruntime default) makes two workers fight over two cores.
+    """
+    return max(1, (os.cpu_count() or 1) // max(1, settings.workers))
