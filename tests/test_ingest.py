@@ -288,7 +288,7 @@ def test_full_disk_is_a_clear_error_and_leaves_no_partial_artefact(tmp_path: Pat
         f"mount -t tmpfs -o size=256k tmpfs '{mount}' || exit 99; "
         f"'{sys.executable}' -m deerin --data-dir '{mount}/store' ingest '{video}' --no-proxy; "
         f"code=$?; find '{mount}' -name '.tmp-*' | head -1 > '{tmp_path}/leftover'; "
-        f"for m in '{mount}'/store/videos/*/*/stages/*.json; do [ -e \"$m\" ] && "
+        f"for m in '{mount}'/store/videos/*/*/stages/*.json; do [ -e \"$m\" ] || continue; "
         f"python3 -c \"import json,sys,os; m=json.load(open(sys.argv[1])); "
         f"d=os.path.dirname(os.path.dirname(sys.argv[1])); "
         f"sys.exit(0 if all(os.path.exists(os.path.join(d,o)) for o in m['outputs']) else 3)\" "

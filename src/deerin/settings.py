@@ -115,9 +115,139 @@ class Settings(BaseSettings):
     # Stage thresholds (each helper's section; keep to your own).
     # -- tags
     # -- faces and people
+    faces_min_score: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="Faces: YuNet detection score a face needs to be kept.",
+    )
+    faces_min_size: int = Field(
+        default=20,
+        ge=8,
+        description="Faces: smallest face kept, in pixels of box height in the analysis "
+        "frame; smaller ones are too blurred to recognise.",
+    )
+    faces_same_person: float = Field(
+        default=0.45,
+        ge=-1.0,
+        le=1.0,
+        description="Faces and people: SFace cosine similarity from which two faces (or a "
+        "face and a person) count as the same person.",
+    )
     # -- text and subtitles
+    text_min_confidence: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="On-screen text: lines the recogniser is less sure of than this are "
+        "dropped (textures read as stray characters at low confidence).",
+    )
+    text_detect_size: int = Field(
+        default=640,
+        ge=128,
+        description="On-screen text: long side, in pixels, of the copy of each frame searched "
+        "for text; smaller is faster, larger finds smaller text.",
+    )
+    subtitles_ocr_languages: list[str] = Field(
+        default_factory=list,
+        description="Subtitles: the languages (stream tags, e.g. ['eng', 'fre']) of the bitmap "
+        "tracks to OCR; empty reads them all. The bundled recogniser reads Latin and Chinese "
+        "script only.",
+    )
     # -- technical checks
+    tech_black_seconds: float = Field(
+        default=0.2,
+        gt=0.0,
+        description="Technical checks: shortest stretch of black reported, in seconds "
+        "(short enough to catch the black inside a fade).",
+    )
+    tech_black_pixel: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=1.0,
+        description="Technical checks: luma (0-1 of the legal range) under which a pixel "
+        "counts as black; a frame is black when 98 % of its pixels are.",
+    )
+    tech_freeze_seconds: float = Field(
+        default=2.0,
+        gt=0.0,
+        description="Technical checks: shortest unchanging picture reported as frozen.",
+    )
+    tech_freeze_noise_db: float = Field(
+        default=-60.0,
+        le=0.0,
+        description="Technical checks: difference between frames (dB) under which the "
+        "picture counts as unchanged; raise it (e.g. -50) for noisy transfers.",
+    )
+    tech_silence_seconds: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="Technical checks: shortest silence reported, in seconds.",
+    )
+    tech_silence_db: float = Field(
+        default=-60.0,
+        le=0.0,
+        description="Technical checks: level (dBFS) under which the sound counts as silence.",
+    )
+    tech_tone_seconds: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="Technical checks: shortest steady tone reported (line-up tone).",
+    )
+    tech_bars_seconds: float = Field(
+        default=0.5,
+        gt=0.0,
+        description="Technical checks: shortest stretch of colour bars reported.",
+    )
+    tech_loudness_target: float = Field(
+        default=-23.0,
+        description="Technical checks: programme loudness aimed at, LUFS (EBU R128: -23).",
+    )
+    tech_loudness_tolerance: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Technical checks: LU either side of the target within which the "
+        "integrated loudness raises no 'loudness' event.",
+    )
+    tech_max_true_peak: float = Field(
+        default=-1.0,
+        description="Technical checks: highest true peak (dBTP) without a 'loudness' "
+        "event (EBU R128: -1).",
+    )
     # -- near-duplicates and captions
+    duplicate_match: Literal["combined", "phash", "embedding"] = Field(
+        default="combined",
+        description="Near-duplicates: which signal makes two frames match: 'phash' "
+        "(perceptual hash; robust to resizing, re-encoding, letterbox), 'embedding' (the "
+        "tags model's image embeddings; more robust to crops), or 'combined' (either).",
+    )
+    duplicate_hamming: int = Field(
+        default=10,
+        ge=0,
+        le=64,
+        description="Near-duplicates: most of the 64 pHash bits two frames may differ in "
+        "and still match (unrelated frames differ in about 32).",
+    )
+    duplicate_cosine: float = Field(
+        default=0.85,
+        ge=-1.0,
+        le=1.0,
+        description="Near-duplicates: image embedding cosine similarity from which two "
+        "frames match.",
+    )
+    duplicate_video_fraction: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="Near-duplicates: share of one video's frames that must match the other "
+        "video's frames in time order for the two to count as copies.",
+    )
+    duplicate_repeat_gap: float = Field(
+        default=60.0,
+        ge=0.0,
+        description="Near-duplicates: within one video, shots closer than this (seconds) are "
+        "not reported as repeated footage (a shot–reverse-shot dialogue looks alike).",
+    )
 
     @classmethod
     def settings_customise_sources(

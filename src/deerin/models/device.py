@@ -38,3 +38,10 @@ def cpu_threads(settings: Settings) -> int:
     torch and onnxruntime default) makes two workers fight over two cores.
     """
     return max(1, (os.cpu_count() or 1) // max(1, settings.workers))
+
+
+def share_torch_cores(settings: Settings) -> None:
+    """Give torch in this worker its share of the cores (see :func:`cpu_threads`)."""
+    import torch
+
+    torch.set_num_threads(cpu_threads(settings))

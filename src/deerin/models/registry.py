@@ -185,7 +185,10 @@ def hub_cache(name: str) -> Path | None:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    found = try_to_load_from_cache(name, "config.json")
+    try:
+        found = try_to_load_from_cache(name, "config.json")
+    except ValueError:  # not a valid hub name (e.g. a local path that does not exist)
+        return None
     return Path(found).parent if isinstance(found, str) else None
 
 

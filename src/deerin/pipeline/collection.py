@@ -53,6 +53,7 @@ class CollectionStep(ABC):
     name: ClassVar[str]
     version: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()  # per-video stages whose outputs it reads
+    optional: ClassVar[tuple[str, ...]] = ()  # read where they ran; skipping them is no block
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -68,7 +69,7 @@ class CollectionStep(ABC):
                 "fingerprint", ""
             )
             for video in ctx.videos
-            for stage in self.requires
+            for stage in self.requires + self.optional
         }
         basis = {"version": self.version, "params": self.params(), "upstream": upstream}
         return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]

@@ -11,9 +11,17 @@ from deerin.settings import Settings
 
 def stage_classes() -> list[type[Stage]]:
     """Every stage, in dependency order (imports are local so workers load only these)."""
+    from deerin.enrich.captions import CaptionsStage
+    from deerin.enrich.duplicates.hashes import HashesStage
+    from deerin.enrich.faces.stage import FacesStage
     from deerin.enrich.frames import FramesStage
     from deerin.enrich.keyframes import KeyframesStage
+    from deerin.enrich.shot_scale import ShotScaleStage
     from deerin.enrich.shots.stage import ShotsStage
+    from deerin.enrich.subtitles.stage import SubtitlesStage
+    from deerin.enrich.tags.stage import TagsStage
+    from deerin.enrich.technical.stage import TechStage
+    from deerin.enrich.text.stage import TextStage
     from deerin.media.probe_stage import ProbeStage
     from deerin.media.proxy import ProxyStage
 
@@ -23,6 +31,14 @@ def stage_classes() -> list[type[Stage]]:
         KeyframesStage,
         ProxyStage,
         FramesStage,
+        TagsStage,
+        FacesStage,
+        ShotScaleStage,
+        TextStage,
+        SubtitlesStage,
+        TechStage,
+        HashesStage,
+        CaptionsStage,
     ]
 
 
@@ -41,7 +57,10 @@ def build_stages(settings: Settings, names: Iterable[str]) -> list[Stage]:
 
 def collection_step_classes() -> list[type[CollectionStep]]:
     """Every collection-wide step, in the order they run after the per-video stages."""
-    return []
+    from deerin.enrich.duplicates.groups import DuplicatesStep
+    from deerin.enrich.faces.people import PeopleStep
+
+    return [PeopleStep, DuplicatesStep]
 
 
 def build_collection_steps(settings: Settings, stages: Iterable[str]) -> list[CollectionStep]:

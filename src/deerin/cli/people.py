@@ -1,0 +1,212 @@
+"""`deerin people`: see the people found in a collection and correct them.
+
+Every correction is stored as a decision about faces in the collection's
+``people_decisions.json`` (so it survives any later reclustering), then the people
+step runs again at once so that ``people.json`` shows it.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from deerin.enrich.faces.people import PeopleStep, add_decision, read_people
+from deerin.errors import DeerinError, StoreError
+from deerin.index.artefacts import VideoFolder, iso_time, read_json
+from deerin.pipeline.collection import CollectionContext, collection_folder, run_collection_steps
+from deerin.pipeline.ingest import collection_lock, open_catalogue
+from deerin.settings import load_settings
+
+people_app = typer.Typer(
+    help="The people found in a collection's films: list them, name, merge and split them.",
+    no_args_is_help=True,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+Collection = Annotated[str, typer.Option("--collection", "-c", help="Collection name.")]
+Person = Annotated[str, typer.Argument(help="Person id, e.g. p0003 (see `deerin people list`).")]
+
+
+def _collection(ctx: typer.Context, name: str) -> CollectionContext:
+    """The collection and its videos; a DeerinError when it has none."""
+    settings = load_settings(**ctx.find_root().obj)
+    catalogue = open_catalogue(settings)
+    try:
+        videos = catalogue.videos(name)
+    finally:
+        catalogue.close()
+    if not videos:
+        raise DeerinError(
+            f"collection '{name}' has no videos",
+            path=settings.data_dir,
+            hint="check the name with `deerin status`, or ingest into it first",
+        )
+    return CollectionContext(name, settings, videos, collection_folder(settings, name))
+
+
+@people_app.command("list")
+def list_people(ctx: typer.Context, collection: Collection) -> None:
+    """List the people: id, name, how many faces, in which videos."""
+    where = _collection(ctx, collection)
+    people = read_people(where)["people"]
+    table = Table(title=f"{len(people)} people in {collection}")
+    for column in ("id", "name", "faces", "videos"):
+        table.add_column(column)
+    for person in people:
+        videos = ", ".join(v[:8] for v in person["videos"])
+        table.add_row(person["id"], person["name"] or "", str(len(person["faces"])), videos)
+    out.print(table)
+
+
+@people_app.command("show")
+def show(ctx: typer.Context, collection: Collection, person: Person) -> None:
+    """List one person's faces (video, face id, time), to pick faces to split off."""
+    where = _collection(ctx, collection)
+    found = _person(where, person)
+    times = _face_times(where, found["faces"])
+    out.print(f"{found['id']} {found['name'] or '(no name)'}: {len(found['faces'])} faces")
+    for ref in found["faces"]:
+        key = (ref["video_id"], ref["face_id"])
+        face = f"{ref['video_id'][:8]}/{ref['face_id']}"
+        out.print(f"  {face:<20} {times.get(key, 0.0):9.2f}s")
+
+
+@people_app.command("name")
+def name(
+    ctx: typer.Context,
+    collection: Collection,
+    person: Person,
+    text: Annotated[str, typer.Argument(metavar="NAME", help='The name, e.g. "Charlie Chaplin".')],
+) -> None:
+    """Name a person (an empty name removes it)."""
+    where = _collection(ctx, collection)
+    found = _person(where, person)
+    _decide(where, {"action": "name", "name": text.strip(), "faces": found["faces"]})
+
+
+@people_app.command("merge")
+def merge(
+    ctx: typer.Context,
+    collection: Collection,
+    person: Person,
+    others: Annotated[list[str], typer.Argument(help="The people that are the same person.")],
+) -> None:
+    """Merge people into the first one (it keeps its id, and its name if it has one)."""
+    where = _collection(ctx, collection)
+    keep = _person(where, person)
+    faces = [ref for other in others if other != person for ref in _person(where, other)["faces"]]
+    _decide(where, {"action": "merge", "faces": keep["faces"], "with": faces})
+
+
+@people_app.command("split")
+def split(
+    ctx: typer.Context,
+    collection: Collection,
+    person: Person,
+    faces: Annotated[
+        list[str],
+        typer.Argument(help="Faces to take out: FACE_ID, or VIDEO/FACE_ID (see `people show`)."),
+    ],
+    into: Annotated[
+        str | None, typer.Option("--into", help="Give them to this person instead of a new one.")
+    ] = None,
+) -> None:
+    """Take faces out of a person: into a new person, or into another one with --into."""
+    where = _collection(ctx, collection)
+    found = _person(where, person)
+    moving = [_face(where, found, text) for text in faces]
+    rest = [ref for ref in found["faces"] if ref not in moving]
+    decision: dict[str, Any] = {"action": "split", "faces": moving, "from": rest}
+    if into is not None:
+        decision["into"] = _person(where, into)["faces"]
+    _decide(where, decision)
+
+
+@people_app.command("reject")
+def reject(
+    ctx: typer.Context,
+    collection: Collection,
+    person: Person,
+    faces: Annotated[
+        list[str] | None, typer.Argument(help="Its faces that are not faces [default: all].")
+    ] = None,
+) -> None:
+    """Mark a person's faces (or some of them) as not faces: they leave the people list."""
+    where = _collection(ctx, collection)
+    found = _person(where, person)
+    refs = [_face(where, found, text) for text in faces] if faces else found["faces"]
+    _decide(where, {"action": "reject", "faces": refs})
+
+
+def _decide(where: CollectionContext, decision: dict[str, Any]) -> None:
+    """Store the decision, then regroup so that people.json shows it at once."""
+    with _locked(where):
+        add_decision(where, {**decision, "made": iso_time(time.time())})
+        catalogue = open_catalogue(where.settings)
+        try:
+            step = PeopleStep(where.settings)
+            [result] = run_collection_steps(
+                where.collection, where.settings, catalogue, [step], frozenset({step.name})
+            )
+        finally:
+            catalogue.close()
+    if result.status == "failed":
+        raise DeerinError(f"the people step failed: {result.detail}", path=where.folder)
+    out.print(f"{decision['action']}: done; people {result.detail}")
+
+
+def _locked(where: CollectionContext) -> ExitStack:
+    """The collection's ingest lock; while an ingest holds it, say so and wait."""
+    stack = ExitStack()
+    try:
+        stack.enter_context(collection_lock(where.settings, where.collection, wait=False))
+    except StoreError as busy:
+        err.print(f"waiting: {busy.problem}")
+        stack.enter_context(collection_lock(where.settings, where.collection, wait=True))
+    return stack
+
+
+def _person(where: CollectionContext, person_id: str) -> dict[str, Any]:
+    people = read_people(where)["people"]
+    for person in people:
+        if person["id"] == person_id:
+            return person
+    known = ", ".join(p["id"] for p in people[:8]) + (" …" if len(people) > 8 else "")
+    raise DeerinError(
+        f"no person {person_id!r} in collection '{where.collection}'",
+        path=where.folder / "people.json",
+        hint=f"known: {known or 'none'}; see `deerin people list -c {where.collection}`",
+    )
+
+
+def _face(where: CollectionContext, person: dict[str, Any], text: str) -> dict[str, str]:
+    """One of the person's faces from ``FACE_ID`` or ``VIDEO/FACE_ID`` (a video id's start)."""
+    video, _, face = text.rpartition("/")
+    found = [
+        ref
+        for ref in person["faces"]
+        if ref["face_id"] == face and ref["video_id"].startswith(video)
+    ]
+    if len(found) != 1:
+        problem = "is not one of" if not found else "matches several faces of"
+        raise DeerinError(
+            f"face {text!r} {problem} {person['id']}",
+            hint=f"see `deerin people show -c {where.collection} {person['id']}`; "
+            "write VIDEO/FACE_ID to pick one",
+        )
+    return found[0]
+
+
+def _face_times(where: CollectionContext, refs: list[dict[str, str]]) -> dict[tuple, float]:
+    times = {}
+    for video in {ref["video_id"] for ref in refs}:
+        folder = VideoFolder.for_video(where.settings.data_dir, video)
+        for face in read_json(folder.path("faces.json"))["faces"]:
+            times[(video, face["id"])] = face["time"]
+    return times

@@ -1,0 +1,259 @@
+"""The captions stage: a description of every shot's middle frame, and visual questions.
+
+With ``caption_model`` set to a model and ``vlm_endpoint`` to an OpenAI-compatible
+server, each of ``vlm_questions`` is asked about each shot's middle frame. Answers are
+cached on disk by model, question and picture, so a rerun, or another video holding the
+same frame (a copy, a repeated title card), costs no request.
+
+Offline, and by default, no vision-language model exists on the machine. Then the stage
+*composes* a short description from what the other stages found (shot scale, faces,
+on-screen text, tags), e.g. "Close-up; 1 face; on-screen text: “THE END”; looks like:
+stage.", and marks it ``source: "composed"``: a reader must never take it for a
+model's caption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deerin.enrich.frames import AnalysisFrame, analysis_frames, readable
+from deerin.errors import DeerinError
+from deerin.index.artefacts import atomic_write_json, read_json
+from deerin.models.endpoint import ChatEndpoint, EndpointUnreachable, image_message
+from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+
+COMPOSED = "composed"
+SCALE_WORDS = {
+    "ECS": "extreme close-up",
+    "CS": "close-up",
+    "MS": "medium shot",
+    "FS": "full shot",
+    "LS": "long shot",
+}
+TAG_MIN_SCORE = 0.2  # a label the tagger is less sure of than this is a guess, not a description
+TAGS_SHOWN = 2
+TEXTS_SHOWN = 2
+TEXT_CHARS = 60  # longer on-screen text is cut: the description stays one line
+NOTHING = "Nothing recognised by the other signals."
+
+
+class CaptionsStage(Stage):
+    """Caption each shot's middle frame: by a model at an endpoint, or composed."""
+
+    name = "captions"
+    version = "1"
+    requires = ("frames",)
+    optional = ("tags", "faces", "shot_scale", "text")
+    produces = ("captions.json",)
+
+    def composed(self) -> bool:
+        """Whether descriptions are composed (no model configured, or no server to ask)."""
+        return self.settings.caption_model == COMPOSED or not self.settings.vlm_endpoint
+
+    def params(self) -> dict[str, Any]:
+        if self.composed():
+            return {"model": COMPOSED}
+        return {
+            "model": self.settings.caption_model,
+            "endpoint": self.settings.vlm_endpoint,
+            "questions": self.settings.vlm_questions,
+        }
+
+    def run(self, ctx: StageContext) -> StageOutput:
+        frames = [frame for frame in analysis_frames(ctx) if frame.kind == "middle"]
+        if self.composed():
+            return self._compose(ctx, frames)
+        return self._ask(ctx, frames)
+
+    def _compose(self, ctx: StageContext, frames: list[AnalysisFrame]) -> StageOutput:
+        signals = Signals.read(ctx)
+        captions = [
+            _caption(frame, None, signals.describe(frame), COMPOSED, COMPOSED) for frame in frames
+        ]
+        _write(ctx, {"name": COMPOSED, "kind": COMPOSED}, captions, ItemErrors())
+        summary: dict[str, Any] = {"captions": len(captions)}
+        if self.settings.caption_model != COMPOSED:  # asked for a model, but no server to ask
+            summary["composed because"] = "vlm_endpoint is not set"
+        return StageOutput(method={"name": COMPOSED, "from": signals.sources}, summary=summary)
+
+    def _ask(self, ctx: StageContext, frames: list[AnalysisFrame]) -> StageOutput:
+        endpoint = ChatEndpoint.from_settings(self.settings)
+        asker = Asker(endpoint, self.settings.caption_model, AnswerCache.under(ctx))
+        errors = ItemErrors()
+        captions: list[dict[str, Any]] = []
+        for done, batch in enumerate(readable(frames, errors, batch=1), start=1):
+            for frame, _ in batch:  # decoded once to check it: a server gets no broken file
+                captions += asker.ask_all(frame, self.settings.vlm_questions, errors)
+            ctx.report(done / len(frames))
+        if asker.unreachable is not None and not captions:
+            raise asker.unreachable  # nothing answered at all: failed, and retried next run
+        model = {"name": self.settings.caption_model, "kind": "endpoint"}
+        _write(ctx, model, captions, errors)
+        asked = len(frames) * len(self.settings.vlm_questions)
+        return StageOutput(
+            method={**model, "endpoint": endpoint.url, "protocol": "openai chat completions"},
+            summary={"captions": len(captions), "requests": asker.requests, "cached": asker.hits},
+            problem=errors.problem(asked, "questions"),
+        )
+
+
+@dataclass
+class Signals:
+    """What the other stages found, indexed by analysis frame (and shot, for the scale)."""
+
+    scales: dict[int, str] = field(default_factory=dict)
+    faces: dict[int, int] = field(default_factory=dict)
+    texts: dict[int, list[str]] = field(default_factory=dict)
+    labels: dict[int, list[str]] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, ctx: StageContext) -> Signals:
+        """Read each optional stage's output where that stage ran for this video."""
+        signals = cls()
+        if ctx.published("shot_scale"):
+            signals.sources.append("shot_scale")
+            for shot in ctx.read("shot_scale.json")["shots"]:
+                if shot["scale"]:
+                    signals.scales[shot["index"]] = shot["scale"]
+        if ctx.published("faces"):
+            signals.sources.append("faces")
+            for face in ctx.read("faces.json")["faces"]:
+                signals.faces[face["frame"]] = signals.faces.get(face["frame"], 0) + 1
+        if ctx.published("text"):
+            signals.sources.append("text")
+            for event in ctx.read("text.json")["events"]:
+                for frame in event["frames"]:
+                    signals.texts.setdefault(frame, []).append(event["text"])
+        if ctx.published("tags"):
+            signals.sources.append("tags")
+            for entry in ctx.read("tags.json")["frames"]:
+                signals.labels[entry["frame"]] = [
+                    tag["label"] for tag in entry["tags"] if tag["score"] >= TAG_MIN_SCORE
+                ][:TAGS_SHOWN]
+        return signals
+
+    def describe(self, frame: AnalysisFrame) -> str:
+        """One line from the signals, e.g. "Close-up; 1 face; looks like: stage."."""
+        parts = []
+        if frame.shot in self.scales:
+            parts.append(SCALE_WORDS.get(self.scales[frame.shot], self.scales[frame.shot]))
+        faces = self.faces.get(frame.index, 0)
+        if faces:
+            parts.append(f"{faces} face{'s' if faces > 1 else ''}")
+        texts = [_clip(text) for text in self.texts.get(frame.index, [])[:TEXTS_SHOWN]]
+        if texts:
+            parts.append("on-screen text: " + ", ".join(f"“{text}”" for text in texts))
+        if self.labels.get(frame.index):
+            parts.append("looks like: " + ", ".join(self.labels[frame.index]))
+        if not parts:
+            return NOTHING
+        line = "; ".join(parts) + "."
+        return line[0].upper() + line[1:]
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
+
+
+@dataclass(frozen=True)
+class AnswerCache:
+    """Answers on disk, one JSON file per sha256 of model, question and picture bytes."""
+
+    folder: Path
+
+    @classmethod
+    def under(cls, ctx: StageContext) -> AnswerCache:
+        return cls(ctx.settings.data_dir / "cache" / "vlm")
+
+    @staticmethod
+    def key(model: str, question: str, image: bytes) -> str:
+        digest = hashlib.sha256()
+        for part in (model.encode(), b"\0", question.encode(), b"\0", image):
+            digest.update(part)
+        return digest.hexdigest()
+
+    def get(self, key: str) -> str | None:
+        """The cached answer, or None (absent, or a damaged file: asked again)."""
+        try:
+            answer = read_json(self.folder / f"{key}.json")["answer"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return answer if isinstance(answer, str) else None
+
+    def put(self, key: str, model: str, question: str, answer: str) -> None:
+        atomic_write_json(
+            self.folder / f"{key}.json", {"model": model, "question": question, "answer": answer}
+        )
+
+
+@dataclass
+class Asker:
+    """Asks questions about frames, from the cache first; stops asking once the server
+    is found unreachable, so a dead endpoint costs one timeout, not one per frame."""
+
+    endpoint: ChatEndpoint
+    model: str
+    cache: AnswerCache
+    requests: int = 0
+    hits: int = 0
+    unreachable: EndpointUnreachable | None = None
+
+    def ask_all(
+        self, frame: AnalysisFrame, questions: list[str], errors: ItemErrors
+    ) -> list[dict[str, Any]]:
+        """Captions for each question about ``frame``; failures go to ``errors``."""
+        image = frame.path.read_bytes()
+        captions = []
+        for question in questions:
+            try:
+                answer = self.answer(question, image)
+            except DeerinError as exc:
+                errors.record(exc.message, frame=frame.index, time=frame.time, question=question)
+                continue
+            captions.append(_caption(frame, question, answer, "model", self.model))
+        return captions
+
+    def answer(self, question: str, image: bytes) -> str:
+        key = AnswerCache.key(self.model, question, image)
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.hits += 1
+            return cached
+        if self.unreachable is not None:
+            raise DeerinError(f"not asked: {self.unreachable.problem}", hint=self.unreachable.hint)
+        self.requests += 1
+        try:
+            answer = self.endpoint.chat([image_message(question, image)], self.model)
+        except EndpointUnreachable as exc:
+            self.unreachable = exc
+            raise
+        self.cache.put(key, self.model, question, answer)
+        return answer
+
+
+def _caption(
+    frame: AnalysisFrame, question: str | None, answer: str, source: str, model: str
+) -> dict[str, Any]:
+    return {
+        "frame": frame.index,
+        "time": frame.time,
+        "shot": frame.shot,
+        "question": question,
+        "answer": answer,
+        "source": source,
+        "model": model,
+    }
+
+
+def _write(
+    ctx: StageContext, model: dict[str, str], captions: list[dict[str, Any]], errors: ItemErrors
+) -> None:
+    atomic_write_json(
+        ctx.staging / "captions.json",
+        {"video_id": ctx.video_id, "model": model, "captions": captions, "errors": errors.items},
+    )

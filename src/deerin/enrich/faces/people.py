@@ -1,0 +1,428 @@
+"""The people step: faces of all a collection's films grouped into people, kept stable.
+
+Clustering is incremental, because archivists name people and expect those people to
+stay put: the faces ``people.json`` already places keep their person (and so its id);
+only new faces are placed. A new appearance (faces the faces stage already linked
+within a shot) joins the person whose mean vector is closest when the cosine similarity
+reaches ``faces_same_person``; the remaining ones are grouped among themselves by
+average-linkage clustering with the same threshold and become new people. Faces of
+films that left the collection drop out. Deleting ``people.json`` reclusters from
+scratch on the next ingest; the user's decisions still apply.
+
+User decisions live in ``people_decisions.json`` (written only by `deerin people`) and
+win on every run: they are replayed, in the order they were made, over the clustering.
+Each one names *faces*, never person ids, so it survives any reclustering:
+
+* ``name``: the person holding most of these faces is called this;
+* ``merge``: the people holding ``faces`` and ``with`` become one (must-link);
+* ``split``: ``faces`` leave the people holding ``from`` (cannot-link) for a new person,
+  or for the person holding ``into``;
+* ``reject``: these are not faces; they belong to no one.
+
+Replaying a decision on a grouping that already honours it changes nothing, so ids
+stay stable from run to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from deerin.enrich.faces.detect import EMBEDDING_SIZE, frontal
+from deerin.enrich.faces.stage import EMBEDDINGS
+from deerin.errors import DeerinError
+from deerin.index.artefacts import atomic_write_bytes, atomic_write_json, read_json
+from deerin.pipeline.collection import CollectionContext, CollectionStep
+from deerin.pipeline.stage import ItemErrors, StageOutput
+
+PEOPLE = "people.json"
+DECISIONS = "people_decisions.json"
+THUMBNAILS = "people"
+THUMBNAIL_SIZE = 160
+CHUNK = 2000  # appearances clustered at once: average linkage needs n² memory
+ACTIONS = ("name", "merge", "split", "reject")
+
+FaceKey = tuple[str, str]  # (video_id, face_id)
+
+
+@dataclass
+class Gallery:
+    """Every face of the collection: its record, its vector, and its appearances."""
+
+    keys: list[FaceKey] = field(default_factory=list)
+    rows: dict[FaceKey, int] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    tracks: list[list[int]] = field(default_factory=list)  # rows of one appearance
+
+    def matrix(self) -> np.ndarray:
+        return (
+            np.concatenate(self.vectors)
+            if self.vectors
+            else np.zeros((0, EMBEDDING_SIZE), np.float32)
+        )
+
+
+@dataclass
+class Grouping:
+    """Who is who: each face's person, the people's names, the next free number."""
+
+    owner: dict[FaceKey, str]
+    names: dict[str, str] = field(default_factory=dict)
+    next_number: int = 1
+
+    def new_person(self) -> str:
+        person = f"p{self.next_number:04d}"
+        self.next_number += 1
+        return person
+
+    def members(self) -> dict[str, list[FaceKey]]:
+        people: dict[str, list[FaceKey]] = {}
+        for key, person in self.owner.items():
+            people.setdefault(person, []).append(key)
+        return people
+
+    def holder(self, keys: Iterable[FaceKey]) -> str | None:
+        """The person holding most of ``keys`` (the lowest id on a tie), if any."""
+        counts = Counter(self.owner[k] for k in keys if k in self.owner)
+        if not counts:
+            return None
+        return min(counts, key=lambda person: (-counts[person], person))
+
+    def assign(self, keys: Iterable[FaceKey], person: str) -> None:
+        for key in keys:
+            self.owner[key] = person
+
+
+class PeopleStep(CollectionStep):
+    """Group the collection's faces into people and apply the user's decisions."""
+
+    name = "people"
+    version = "1"
+    requires = ("faces",)
+
+    def params(self) -> dict[str, Any]:
+        return {"faces_same_person": self.settings.faces_same_person}
+
+    def fingerprint(self, ctx: CollectionContext) -> str:
+        """Also changes when the user's decisions change or people.json was deleted."""
+        decisions = ctx.folder / DECISIONS
+        basis = {
+            "faces": super().fingerprint(ctx),
+            "decisions": _digest(decisions.read_bytes()) if decisions.exists() else "",
+            "people": (ctx.folder / PEOPLE).exists(),
+        }
+        return _digest(json.dumps(basis, sort_keys=True).encode())
+
+    def run(self, ctx: CollectionContext) -> StageOutput:
+        errors = ItemErrors()
+        gallery = load_gallery(ctx, errors)
+        decisions = read_decisions(ctx)
+        previous = read_people(ctx) if (ctx.folder / PEOPLE).exists() else {"people": []}
+        grouping = previous_grouping(previous, set(gallery.keys))
+        rejected = {k for d in decisions if d["action"] == "reject" for k in face_keys(d["faces"])}
+        add_faces(grouping, gallery, rejected, self.settings.faces_same_person)
+        replay(grouping, decisions)
+        people = describe_people(grouping, gallery)
+        write_thumbnails(ctx, people, previous, gallery, errors)
+        atomic_write_json(ctx.folder / PEOPLE, {"people": people})
+        videos = {key[0] for key in grouping.owner}
+        return StageOutput(
+            method={
+                "name": "incremental average-linkage clustering of SFace vectors (cosine)",
+                "threshold": self.settings.faces_same_person,
+                "decisions": len(decisions),
+            },
+            summary={"people": len(people), "faces": len(grouping.owner), "videos": len(videos)},
+            problem=errors.problem(len(people) + len(ctx.videos), "videos and thumbnails"),
+        )
+
+
+def load_gallery(ctx: CollectionContext, errors: ItemErrors) -> Gallery:
+    """The faces and vectors of every member video whose faces stage has finished."""
+    gallery = Gallery()
+    for video in ctx.finished("faces"):
+        folder = ctx.video_folder(video.id)
+        try:
+            document = read_json(folder.path("faces.json"))
+            vectors = np.load(folder.path(EMBEDDINGS)).astype(np.float32)
+        except (OSError, ValueError) as exc:
+            errors.record(f"faces of {video.id} cannot be read ({exc})", video_id=video.id)
+            continue
+        if len(vectors) != len(document["faces"]):
+            errors.record("faces.json and its vectors disagree", video_id=video.id)
+            continue
+        first = len(gallery.keys)
+        rows = {face["id"]: first + n for n, face in enumerate(document["faces"])}
+        gallery.keys += [(video.id, face["id"]) for face in document["faces"]]
+        gallery.rows.update({(video.id, face_id): row for face_id, row in rows.items()})
+        gallery.records += [{**face, "video_id": video.id} for face in document["faces"]]
+        gallery.vectors.append(vectors)
+        linked = [
+            [rows[i] for i in event["faces"] if i in rows] for event in document["appearances"]
+        ]
+        alone = set(rows.values()) - {row for track in linked for row in track}
+        gallery.tracks += [track for track in linked if track] + [[row] for row in sorted(alone)]
+    return gallery
+
+
+def previous_grouping(previous: dict[str, Any], present: set[FaceKey]) -> Grouping:
+    """Last run's people, restricted to faces that still exist; new ids come after theirs."""
+    owner = {
+        key: person["id"]
+        for person in previous["people"]
+        for key in face_keys(person["faces"])
+        if key in present
+    }
+    numbers = [int(person["id"][1:]) for person in previous["people"]]
+    return Grouping(owner, next_number=max(numbers, default=0) + 1)
+
+
+def add_faces(
+    grouping: Grouping, gallery: Gallery, rejected: set[FaceKey], threshold: float
+) -> None:
+    """Place every face the grouping does not hold yet (see the module docstring)."""
+    matrix = gallery.matrix()
+    units = []
+    for track in gallery.tracks:
+        new = [row for row in track if gallery.keys[row] not in grouping.owner]
+        new = [row for row in new if gallery.keys[row] not in rejected]
+        known = grouping.holder(gallery.keys[row] for row in track)
+        if known is not None:  # the faces stage saw this face continue: same person
+            grouping.assign([gallery.keys[row] for row in new], known)
+        elif new:
+            units.append(new)
+    for start in range(0, len(units), CHUNK):
+        _place(grouping, units[start : start + CHUNK], gallery, matrix, threshold)
+
+
+def _place(
+    grouping: Grouping,
+    units: list[list[int]],
+    gallery: Gallery,
+    matrix: np.ndarray,
+    threshold: float,
+) -> None:
+    """Join units to the nearest existing person, or cluster the rest into new people."""
+    means = _unit_vectors(np.stack([matrix[unit].mean(axis=0) for unit in units]))
+    people = grouping.members()
+    ids = sorted(people)
+    rest = list(range(len(units)))
+    if ids:
+        centroids = _unit_vectors(
+            np.stack([matrix[[gallery.rows[k] for k in people[p]]].mean(axis=0) for p in ids])
+        )
+        similarity = means @ centroids.T
+        best, score = similarity.argmax(axis=1), similarity.max(axis=1)
+        for n in rest:
+            if score[n] >= threshold:
+                grouping.assign([gallery.keys[row] for row in units[n]], ids[best[n]])
+        rest = [n for n in rest if score[n] < threshold]
+    created: dict[int, str] = {}
+    for n, label in zip(rest, cluster(means[rest], threshold), strict=True):
+        if int(label) not in created:
+            created[int(label)] = grouping.new_person()
+        grouping.assign([gallery.keys[row] for row in units[n]], created[int(label)])
+
+
+def cluster(vectors: np.ndarray, threshold: float) -> np.ndarray:
+    """Average-linkage cluster labels: groups whose mean cosine similarity reaches threshold."""
+    if len(vectors) < 2:
+        return np.zeros(len(vectors), dtype=int)
+    from sklearn.cluster import AgglomerativeClustering
+
+    return AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=1.0 - threshold
+    ).fit_predict(vectors)
+
+
+def replay(grouping: Grouping, decisions: list[dict[str, Any]]) -> None:
+    """Apply the user's decisions in order; each is a no-op where already honoured."""
+    for decision in decisions:
+        faces = [k for k in face_keys(decision["faces"]) if k in grouping.owner]
+        action = decision["action"]
+        if action == "reject":
+            for key in faces:
+                del grouping.owner[key]
+        elif action == "name":
+            person = grouping.holder(faces)
+            if person is not None:
+                grouping.names[person] = decision["name"]
+        elif action == "merge":
+            _merge(grouping, faces, face_keys(decision["with"]))
+        elif action == "split":
+            _split(grouping, faces, face_keys(decision["from"]), decision.get("into"))
+
+
+def _merge(grouping: Grouping, faces: list[FaceKey], others: list[FaceKey]) -> None:
+    keep = grouping.holder(faces)
+    if keep is None:
+        return
+    absorbed = {grouping.owner[k] for k in faces + others if k in grouping.owner} - {keep}
+    for key, person in list(grouping.owner.items()):
+        if person in absorbed:
+            grouping.owner[key] = keep
+    if keep not in grouping.names:
+        named = sorted(p for p in absorbed if p in grouping.names)
+        if named:
+            grouping.names[keep] = grouping.names[named[0]]
+
+
+def _split(
+    grouping: Grouping, faces: list[FaceKey], rest: list[FaceKey], into: list | None
+) -> None:
+    if not faces:
+        return
+    if into:
+        target = grouping.holder(k for k in face_keys(into) if k not in set(faces))
+        if target is not None:
+            grouping.assign(faces, target)
+            return
+    holders = {grouping.owner[k] for k in faces}
+    rest_holders = {grouping.owner[k] for k in rest if k in grouping.owner}
+    if len(holders) == 1 and not holders & rest_holders:
+        return  # already apart
+    grouping.assign(faces, grouping.new_person())
+
+
+def describe_people(grouping: Grouping, gallery: Gallery) -> list[dict[str, Any]]:
+    """people.json's entries, by id, each with its best face as representative."""
+    records = dict(zip(gallery.keys, gallery.records, strict=True))
+    people = []
+    for person, keys in sorted(grouping.members().items()):
+        keys.sort(key=lambda k: (k[0], records[k]["time"], k[1]))
+        best = max(keys, key=lambda k: _goodness(records[k]))
+        people.append(
+            {
+                "id": person,
+                "name": grouping.names.get(person) or None,
+                "faces": [_ref(k) for k in keys],
+                "videos": sorted({k[0] for k in keys}),
+                "representative": _ref(best),
+            }
+        )
+    return people
+
+
+def _goodness(record: dict[str, Any]) -> float:
+    """Large, frontal and clearly detected faces represent a person best."""
+    return record["height"] * (0.5 + 0.5 * frontal(record["landmarks"])) * record["score"]
+
+
+def write_thumbnails(
+    ctx: CollectionContext,
+    people: list[dict[str, Any]],
+    previous: dict[str, Any],
+    gallery: Gallery,
+    errors: ItemErrors,
+) -> None:
+    """A small crop of each person's representative face, for lists and the web app.
+
+    Made again only when the representative changed; crops of people gone are removed.
+    """
+    folder = ctx.folder / THUMBNAILS
+    before = {p["id"]: p["representative"] for p in previous["people"]}
+    records = dict(zip(gallery.keys, gallery.records, strict=True))
+    frames: dict[str, dict[int, str]] = {}
+    for person in people:
+        path = folder / f"{person['id']}.jpg"
+        if path.exists() and before.get(person["id"]) == person["representative"]:
+            continue
+        record = records[_key(person["representative"])]
+        try:
+            atomic_write_bytes(path, _thumbnail(ctx, record, frames))
+        except (OSError, ValueError, KeyError) as exc:
+            errors.record(f"no thumbnail for {person['id']} ({exc})", person=person["id"])
+    current = {f"{p['id']}.jpg" for p in people}
+    if folder.is_dir():
+        for stale in folder.glob("p*.jpg"):
+            if stale.name not in current:
+                stale.unlink(missing_ok=True)
+
+
+def _thumbnail(
+    ctx: CollectionContext, record: dict[str, Any], frames: dict[str, dict[int, str]]
+) -> bytes:
+    video = record["video_id"]
+    folder = ctx.video_folder(video)
+    if video not in frames:
+        listing = read_json(folder.path("frames.json"))["frames"]
+        frames[video] = {entry["index"]: entry["file"] for entry in listing}
+    with Image.open(folder.path(frames[video][record["frame"]])) as image:
+        picture = image.convert("RGB")
+    x, y, w, h = record["box"]
+    side = 1.5 * max(w * picture.width, h * picture.height)
+    cx, cy = (x + w / 2) * picture.width, (y + h / 2) * picture.height
+    crop = picture.crop(
+        (round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2))
+    )
+    crop = crop.resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    crop.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+# -- the files the CLI reads and writes --------------------------------------------
+
+
+def read_people(ctx: CollectionContext) -> dict[str, Any]:
+    path = ctx.folder / PEOPLE
+    if not path.exists():
+        raise DeerinError(
+            f"collection '{ctx.collection}' has no people yet",
+            path=path,
+            hint=f"run `deerin ingest ... -c {ctx.collection}` with the faces stage first",
+        )
+    return read_json(path)
+
+
+def read_decisions(ctx: CollectionContext) -> list[dict[str, Any]]:
+    path = ctx.folder / DECISIONS
+    if not path.exists():
+        return []
+    try:
+        decisions = read_json(path)["decisions"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DeerinError(
+            f"the people decisions cannot be read ({exc})",
+            path=path,
+            hint="fix the JSON by hand, or move the file away to start the decisions afresh",
+        ) from exc
+    unknown = {d.get("action") for d in decisions} - set(ACTIONS)
+    if unknown:
+        raise DeerinError(f"unknown decision(s) {sorted(map(str, unknown))}", path=path)
+    return decisions
+
+
+def add_decision(ctx: CollectionContext, decision: dict[str, Any]) -> None:
+    """Append one decision (written atomically: a crash keeps the old list whole)."""
+    decisions = [*read_decisions(ctx), decision]
+    atomic_write_json(ctx.folder / DECISIONS, {"decisions": decisions})
+
+
+def face_keys(refs: Iterable[dict[str, str]]) -> list[FaceKey]:
+    return [_key(ref) for ref in refs]
+
+
+def _key(ref: dict[str, str]) -> FaceKey:
+    return (ref["video_id"], ref["face_id"])
+
+
+def _ref(key: FaceKey) -> dict[str, str]:
+    return {"video_id": key[0], "face_id": key[1]}
+
+
+def _unit_vectors(matrix: np.ndarray) -> np.ndarray:
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
