@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,46 +9,34 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from deerin import __version__
+from deerin.cli.common import err, out, settings_from
+from deerin.cli.export import export_cmd
+from deerin.cli.models import models_app
 from deerin.cli.people import people_app
+from deerin.cli.status import status
 from deerin.errors import DeerinError
-from deerin.export.events import FORMATS as EVENT_FORMATS
-from deerin.export.events import export_events, face_events, subtitle_events
-from deerin.export.shotlist import FORMATS as SHOT_FORMATS
-from deerin.export.shotlist import export_shots
-from deerin.index.artefacts import VideoFolder, atomic_write_bytes, read_json
+from deerin.index.artefacts import VideoFolder, read_json
 from deerin.media.synth import build_demo_tape
-from deerin.models.registry import CAPABILITIES, describe
-from deerin.models.registry import verify as verify_bundled
-from deerin.pipeline.collection import collection_folder
-from deerin.pipeline.ingest import IngestReport, ingest, open_catalogue
+from deerin.models.registry import CAPABILITIES
+from deerin.pipeline.ingest import IngestReport, ingest
 from deerin.pipeline.progress import JsonReporter, LiveReporter, Reporter
 from deerin.pipeline.registry import stage_names
-from deerin.pipeline.stage import probed
-from deerin.settings import Settings, ShotMethod, load_settings
+from deerin.settings import Settings, ShotMethod
 
 app = typer.Typer(
     help="DEERIn: enrich, explore, retrieve and interact with moving-image archives.",
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console(soft_wrap=True)  # long paths stay on one line, for grep and logs
-err = Console(stderr=True)
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Store folder [env DEERIN_DATA_DIR].")
+    Path | None, typer.Option("--data-dir", help="Store folder \\[env DEERIN_DATA_DIR].")
 ]
 Workers = Annotated[
     int | None, typer.Option("--workers", "-w", min=1, help="Parallel videos [default: cores].")
 ]
-
-
-def _settings(ctx: typer.Context, **overrides: object) -> Settings:
-    root = ctx.find_root()
-    return load_settings(**root.obj, **overrides)
 
 
 def model_overrides(pairs: list[str]) -> dict[str, str]:
@@ -114,7 +101,7 @@ def ingest_cmd(
     ] = None,
 ) -> None:
     """Ingest videos: shots, keyframes, proxies and enrichment, skipping finished work."""
-    settings = _settings(
+    settings = settings_from(
         ctx,
         workers=workers,
         shot_method=shot_method,
@@ -169,199 +156,13 @@ def _print_ingest(report: IngestReport, settings: Settings) -> None:
         out.print(f"  [{colour}]{step.status}[/] collection {step.step}: {step.detail}")
 
 
-SYMBOLS = {
-    "done": "[green]✓[/]",
-    "partial": "[yellow]◐[/]",
-    "failed": "[red]✗[/]",
-    "blocked": "[red]–[/]",
-    "skipped": "[dim]·[/]",
-    "pending": "[dim]…[/]",
-    "running": "[blue]▶[/]",
-}
-
-
-@app.command()
-def status(
-    ctx: typer.Context,
-    collection: Annotated[str | None, typer.Option("--collection", "-c")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Show what is done, failed or pending for every video, and why."""
-    settings = _settings(ctx)
-    catalogue = open_catalogue(settings)
-    stages = stage_names()
-    rows = [
-        {"video": v, "stages": catalogue.stage_states(v.id)} for v in catalogue.videos(collection)
-    ]
-    skipped = catalogue.skipped(collection)
-    if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "videos": [
-                        {
-                            "id": r["video"].id,
-                            "path": r["video"].path,
-                            "duration": r["video"].duration,
-                            "metadata": r["video"].metadata,
-                            "stages": {
-                                k: {"status": s, "detail": d} for k, (s, d) in r["stages"].items()
-                            },
-                        }
-                        for r in rows
-                    ],
-                    "skipped": [{"path": p, "reason": why} for p, why in skipped],
-                }
-            )
-        )
-        return
-    table = Table(title=f"{len(rows)} videos in {settings.data_dir}")
-    for column in ("video", "id", "duration", *stages):
-        table.add_column(column)
-    for row in rows:
-        video = row["video"]
-        marks = [SYMBOLS.get(row["stages"].get(s, ("", ""))[0], " ") for s in stages]
-        length = f"{video.duration:.1f}s" if video.duration else "?"
-        table.add_row(Path(video.path).name, video.id[:8], length, *marks)
-    out.print(table)
-    out.print("✓ done  ◐ partial  ✗ failed  – blocked  · skipped or not needed  … pending")
-    for row in rows:
-        for stage, (state, detail) in row["stages"].items():
-            if state in ("failed", "partial", "blocked"):
-                first = detail.splitlines()[0] if detail else ""
-                out.print(f"{SYMBOLS[state]} {Path(row['video'].path).name} {stage}: {first}")
-    for path, reason in skipped:
-        out.print(f"[dim]skipped[/] {path}: {reason}")
-
-
-LAYERS = {  # layer: (artefact, the stage that writes it, what the layer holds)
-    "text": ("text.json", "text", "on-screen text events"),
-    "subtitles": ("subtitles.json", "subtitles", "subtitles"),
-    "faces": ("faces.json", "faces", "face appearances"),
-    "tech": ("tech.json", "tech", "technical events"),
-}
-
-
-@app.command("export")
-def export_cmd(
-    ctx: typer.Context,
-    video: Annotated[str, typer.Argument(help="Video id (or its start), file name or path.")],
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format", "-f", help="Shots: csv, json, otio, edl. Other layers: vtt, srt, csv, json."
-        ),
-    ] = "csv",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
-    ] = None,
-    layer: Annotated[
-        str, typer.Option("--layer", "-l", help="shots, text, subtitles, faces or tech.")
-    ] = "shots",
-    track: Annotated[
-        int | None,
-        typer.Option("--track", help="Subtitles: one track, by stream index [default: all]."),
-    ] = None,
-    collection: Annotated[
-        str | None,
-        typer.Option(
-            "--collection", "-c", help="Faces: whose people name them [default: every collection]."
-        ),
-    ] = None,
-) -> None:
-    """Export a video's shots, or its text, subtitle, face or technical events, with times."""
-    formats = SHOT_FORMATS if layer == "shots" else EVENT_FORMATS
-    if layer != "shots" and layer not in LAYERS:
-        raise typer.BadParameter(
-            f"{layer!r}: choose shots, {', '.join(LAYERS)}", param_hint="--layer"
-        )
-    if fmt not in formats:
-        raise typer.BadParameter(
-            f"{fmt!r} is not a format for {layer}: choose {', '.join(formats)}",
-            param_hint="--format",
-        )
-    settings = _settings(ctx)
-    video_id, path = _resolve_video(settings, video)
-    folder = VideoFolder.for_video(settings.data_dir, video_id)
-    if layer == "shots":
-        if not folder.path("shots.json").exists():
-            raise DeerinError(
-                "has no shot list yet", path=path, hint="run `deerin ingest` on it first"
-            )
-        text = export_shots(read_json(folder.path("shots.json")), fmt, source=Path(path))
-    else:
-        events = _layer_events(settings, folder, layer, video_id, path, track, collection)
-        title = Path(path).stem
-        text = export_events(events, fmt, title=title, fps=probed(folder).fps, source=Path(path))
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        atomic_write_bytes(output, text.encode("utf-8"))
-        err.print(f"wrote {output}")
-
-
-def _layer_events(
-    settings: Settings,
-    folder: VideoFolder,
-    layer: str,
-    video_id: str,
-    path: str,
-    track: int | None,
-    collection: str | None,
-) -> list[dict]:
-    """The events of one layer, read from the artefact of the stage that made them."""
-    artefact, stage, holds = LAYERS[layer]
-    if not folder.path(artefact).exists():
-        raise DeerinError(
-            f"has no {holds} yet",
-            path=path,
-            hint=f"run `deerin ingest` on it; if the {stage} stage was skipped (--skip {stage}), "
-            "run it without",
-        )
-    document = read_json(folder.path(artefact))
-    if layer == "subtitles":
-        streams = [t["stream"] for t in document["tracks"]]
-        if track is not None and track not in streams:
-            found = ", ".join(str(s) for s in streams) or "none"
-            raise DeerinError(
-                f"has no subtitle track {track} (tracks by stream index: {found})", path=path
-            )
-        return subtitle_events(document, track)
-    if layer == "faces":
-        return face_events(document, _people(settings, collection), video_id)
-    return document["events"]
-
-
-def _people(settings: Settings, collection: str | None) -> list[dict]:
-    """The people.json of one collection, or of every collection that has one."""
-    if collection:
-        files = [collection_folder(settings, collection) / "people.json"]
-    else:
-        files = sorted((settings.data_dir / "collections").glob("*/people.json"))
-    return [read_json(f) for f in files if f.exists()]
-
-
-def _resolve_video(settings: Settings, text: str) -> tuple[str, str]:
-    catalogue = open_catalogue(settings)
-    candidate = Path(text)
-    matches = catalogue.find_videos(str(candidate.resolve()) if candidate.exists() else text)
-    if not matches:
-        raise DeerinError(
-            "is not in the catalogue", path=text, hint="check `deerin status` for ids and names"
-        )
-    if len({m.id for m in matches}) > 1:
-        names = ", ".join(f"{m.id[:8]} ({Path(m.path).name})" for m in matches[:5])
-        raise DeerinError(f"matches several videos: {names}", path=text, hint="give more of the id")
-    return matches[0].id, matches[0].path
-
-
 @app.command()
 def demo(
     ctx: typer.Context,
     workers: Workers = None,
 ) -> None:
     """Build a small synthetic archive tape with a known structure, ingest it, show results."""
-    settings = _settings(ctx, workers=workers)
+    settings = settings_from(ctx, workers=workers)
     tape_path = settings.data_dir / "demo" / "demo_tape.mkv"
     err.print(f"Building the demo tape at {tape_path} …")
     tape = build_demo_tape(tape_path)
@@ -372,64 +173,53 @@ def demo(
         raise typer.Exit(1)
     folder = VideoFolder.for_video(settings.data_dir, report.videos[0])
     shots = read_json(folder.path("shots.json"))["shots"]
+    out.print(f"\nFound {len(shots)} shots; the tape was built with {len(tape.boundaries) + 1}.")
+    for line in _highlights(folder):
+        out.print(f"  {line}")
+    short = f"deerin --data-dir {settings.data_dir}"
+    video = report.videos[0][:8]
     out.print(
-        f"\nFound {len(shots)} shots; the tape was built with {len(tape.boundaries) + 1}."
-        f"\nLook at:\n  contact sheet  {folder.path('contact_sheet.jpg')}"
+        f"Look at:\n  contact sheet  {folder.path('contact_sheet.jpg')}"
         f"\n  barcode        {folder.path('barcode.png')}"
         f"\n  keyframes      {folder.path('keyframes')}/"
-        f"\n  shot list      deerin --data-dir {settings.data_dir} export {report.videos[0][:8]} "
-        "--format csv"
-        f"\n  status         deerin --data-dir {settings.data_dir} status"
+        f"\n  shot list      {short} export {video} --format csv"
+        f"\n  text events    {short} export {video} --layer text --format vtt"
+        f"\n  tech events    {short} export {video} --layer tech --format csv"
+        f"\n  status         {short} status"
     )
 
 
-models_app = typer.Typer(
-    help="Which model each capability uses, where its weights are, and whether it is offline.",
-    invoke_without_command=True,
-)
-app.add_typer(models_app, name="models")
-app.add_typer(people_app, name="people")
-
-
-@models_app.callback()
-def models_list(ctx: typer.Context) -> None:
-    """List each capability's configured model."""
-    if ctx.invoked_subcommand is not None:
-        return
-    settings = _settings(ctx)
-    table = Table(title="Models (change one with a setting or `deerin ingest --model CAP=...`)")
-    for column in ("capability", "model", "kind", "backend", "licence", "offline", "weights"):
-        table.add_column(column)
-    for item in describe(settings):
-        offline = "[green]yes[/]" if item.offline else "[red]no[/]"
-        table.add_row(
-            item.capability,
-            item.name,
-            item.kind,
-            item.backend,
-            item.licence,
-            offline,
-            item.location,
-        )
-    out.print(table)
-
-
-@models_app.command("verify")
-def models_verify() -> None:
-    """Check every bundled weight file against its sha256; exit 1 if any is wrong."""
-    bad = 0
-    for model, file, problem in verify_bundled():
-        mark = "[red]✗[/]" if problem else "[green]✓[/]"
-        out.print(f"{mark} {model.name:<20} {file.relative}  {problem or file.sha256[:16]}")
-        bad += problem is not None
-    if bad:
-        raise typer.Exit(1)
+def _highlights(folder: VideoFolder) -> list[str]:
+    """A few lines on what the enrichment found, from the artefacts that exist."""
+    lines = []
+    if folder.path("text.json").exists():
+        events = read_json(folder.path("text.json"))["events"]
+        texts = [e["text"].replace("\n", " / ") for e in events]
+        lines.append(f"On-screen text, {len(texts)} events: " + "; ".join(texts[:4]))
+    if folder.path("tech.json").exists():
+        tech = read_json(folder.path("tech.json"))
+        kinds = sorted({e["kind"] for e in tech["events"]})
+        lines.append(f"Technical events: {len(tech['events'])} ({', '.join(kinds)})")
+    if folder.path("captions.json").exists():
+        captions = read_json(folder.path("captions.json"))["captions"]
+        if captions:
+            fullest = max(captions, key=lambda c: len(c["answer"] or ""))
+            shot, source = fullest["shot"] + 1, fullest["source"]
+            lines.append(f"Caption ({source}) of shot {shot}: {fullest['answer']}")
+    return lines
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
     out.print(__version__)
+
+
+# Commands that live in their own modules, after ingest and demo in `deerin --help`.
+app.command()(status)
+app.command("export")(export_cmd)
+app.add_typer(models_app, name="models")
+app.add_typer(people_app, name="people")
 
 
 def main() -> None:

@@ -12,22 +12,19 @@ from contextlib import ExitStack
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from deerin.cli.common import err, out, settings_from
 from deerin.enrich.faces.people import PeopleStep, add_decision, read_people
 from deerin.errors import DeerinError, StoreError
 from deerin.index.artefacts import VideoFolder, iso_time, read_json
 from deerin.pipeline.collection import CollectionContext, collection_folder, run_collection_steps
 from deerin.pipeline.ingest import collection_lock, open_catalogue
-from deerin.settings import load_settings
 
 people_app = typer.Typer(
     help="The people found in a collection's films: list them, name, merge and split them.",
     no_args_is_help=True,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
 
 Collection = Annotated[str, typer.Option("--collection", "-c", help="Collection name.")]
 Person = Annotated[str, typer.Argument(help="Person id, e.g. p0003 (see `deerin people list`).")]
@@ -35,7 +32,7 @@ Person = Annotated[str, typer.Argument(help="Person id, e.g. p0003 (see `deerin 
 
 def _collection(ctx: typer.Context, name: str) -> CollectionContext:
     """The collection and its videos; a DeerinError when it has none."""
-    settings = load_settings(**ctx.find_root().obj)
+    settings = settings_from(ctx)
     catalogue = open_catalogue(settings)
     try:
         videos = catalogue.videos(name)

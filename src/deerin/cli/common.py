@@ -1,0 +1,35 @@
+"""What every `deerin` command shares: the consoles, settings and finding a video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from deerin.errors import DeerinError
+from deerin.pipeline.ingest import open_catalogue
+from deerin.settings import Settings, load_settings
+
+out = Console(soft_wrap=True)  # long paths stay on one line, for grep and logs
+err = Console(stderr=True)
+
+
+def settings_from(ctx: typer.Context, **overrides: object) -> Settings:
+    """Settings from file and environment, the global options, then this command's flags."""
+    return load_settings(**ctx.find_root().obj, **overrides)
+
+
+def resolve_video(settings: Settings, text: str) -> tuple[str, str]:
+    """A video's id and path from its id (or the start of it), file name or path."""
+    catalogue = open_catalogue(settings)
+    candidate = Path(text)
+    matches = catalogue.find_videos(str(candidate.resolve()) if candidate.exists() else text)
+    if not matches:
+        raise DeerinError(
+            "is not in the catalogue", path=text, hint="check `deerin status` for ids and names"
+        )
+    if len({m.id for m in matches}) > 1:
+        names = ", ".join(f"{m.id[:8]} ({Path(m.path).name})" for m in matches[:5])
+        raise DeerinError(f"matches several videos: {names}", path=text, hint="give more of the id")
+    return matches[0].id, matches[0].path

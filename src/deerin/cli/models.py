@@ -1,0 +1,50 @@
+"""`deerin models`: which model each capability uses, and whether its weights check out."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from deerin.cli.common import out, settings_from
+from deerin.models.registry import describe
+from deerin.models.registry import verify as verify_bundled
+
+models_app = typer.Typer(
+    help="Which model each capability uses, where its weights are, and whether it is offline.",
+    invoke_without_command=True,
+)
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context) -> None:
+    """List each capability's configured model."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_from(ctx)
+    table = Table(title="Models (change one with a setting or `deerin ingest --model CAP=...`)")
+    for column in ("capability", "model", "kind", "backend", "licence", "offline", "weights"):
+        table.add_column(column)
+    for item in describe(settings):
+        offline = "[green]yes[/]" if item.offline else "[red]no[/]"
+        table.add_row(
+            item.capability,
+            item.name,
+            item.kind,
+            item.backend,
+            item.licence,
+            offline,
+            item.location,
+        )
+    out.print(table)
+
+
+@models_app.command("verify")
+def models_verify() -> None:
+    """Check every bundled weight file against its sha256; exit 1 if any is wrong."""
+    bad = 0
+    for model, file, problem in verify_bundled():
+        mark = "[red]✗[/]" if problem else "[green]✓[/]"
+        out.print(f"{mark} {model.name:<20} {file.relative}  {problem or file.sha256[:16]}")
+        bad += problem is not None
+    if bad:
+        raise typer.Exit(1)

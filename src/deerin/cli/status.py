@@ -1,0 +1,140 @@
+"""`deerin status`: what is done, failed or pending for every video, and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from deerin.cli.common import out, settings_from
+from deerin.index.artefacts import read_json
+from deerin.index.catalogue import VideoRow
+from deerin.pipeline.ingest import open_catalogue
+from deerin.pipeline.registry import stage_names
+
+SYMBOLS = {
+    "done": "[green]✓[/]",
+    "partial": "[yellow]◐[/]",
+    "failed": "[red]✗[/]",
+    "blocked": "[red]–[/]",
+    "skipped": "[dim]·[/]",
+    "pending": "[dim]…[/]",
+    "running": "[blue]▶[/]",
+}
+
+
+ATTENTION = ("failed", "partial", "blocked")
+
+
+def status(
+    ctx: typer.Context,
+    collection: Annotated[str | None, typer.Option("--collection", "-c")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    grid: Annotated[
+        bool, typer.Option("--stages", help="One column per stage instead of a summary.")
+    ] = False,
+) -> None:
+    """Show what is done, failed or pending for every video, and why."""
+    settings = settings_from(ctx)
+    catalogue = open_catalogue(settings)
+    rows = [(v, catalogue.stage_states(v.id)) for v in catalogue.videos(collection)]
+    skipped = catalogue.skipped(collection)
+    steps = _collection_steps(settings.data_dir, collection)
+    if as_json:
+        out.print_json(json.dumps(_as_json(rows, skipped, steps)))
+        return
+    out.print(_grid(rows, settings.data_dir) if grid else _summary(rows, settings.data_dir))
+    out.print("✓ done  ◐ partial  ✗ failed  – blocked  · skipped or not needed  … pending")
+    for video, states in rows:
+        for stage, (state, detail) in states.items():
+            if state in ATTENTION:
+                first = detail.splitlines()[0] if detail else ""
+                out.print(f"{SYMBOLS[state]} {Path(video.path).name} {stage}: {first}")
+    for name, manifest in steps:
+        mark = SYMBOLS["partial" if manifest.get("problem") else "done"]
+        facts = manifest.get("problem") or _facts(manifest.get("summary", {}))
+        out.print(f"{mark} collection {name} {manifest['step']}: {facts}")
+    for path, reason in skipped:
+        out.print(f"[dim]skipped[/] {path}: {reason}")
+
+
+def _summary(rows: list[tuple[VideoRow, dict]], data_dir: Path) -> Table:
+    """One line per video: how many stages are done and which need attention."""
+    stages = stage_names()
+    table = Table(title=f"{len(rows)} videos in {data_dir}")
+    for column in ("video", "id", "duration", "stages done", "needs attention"):
+        table.add_column(column)
+    for video, states in rows:
+        finished = sum(states.get(s, ("",))[0] in ("done", "skipped") for s in stages)
+        attention = [f"{SYMBOLS[st]} {name}" for name, (st, _) in states.items() if st in ATTENTION]
+        pending = [name for name, (st, _) in states.items() if st in ("pending", "running")]
+        if pending:
+            attention.append(f"{SYMBOLS['pending']} {', '.join(pending)}")
+        table.add_row(
+            Path(video.path).name,
+            video.id[:8],
+            _length(video),
+            f"{finished}/{len(stages)}",
+            "  ".join(attention),
+        )
+    return table
+
+
+def _grid(rows: list[tuple[VideoRow, dict]], data_dir: Path) -> Table:
+    """One column per stage, for a close look at where each video stands."""
+    stages = stage_names()
+    table = Table(title=f"{len(rows)} videos in {data_dir}")
+    for column in ("video", "id", "duration", *stages):
+        table.add_column(column)
+    for video, states in rows:
+        marks = [SYMBOLS.get(states.get(s, ("", ""))[0], " ") for s in stages]
+        table.add_row(Path(video.path).name, video.id[:8], _length(video), *marks)
+    return table
+
+
+def _length(video: VideoRow) -> str:
+    return f"{video.duration:.1f}s" if video.duration else "?"
+
+
+def _facts(summary: dict) -> str:
+    return ", ".join(f"{key} {value}" for key, value in summary.items())
+
+
+def _collection_steps(data_dir: Path, collection: str | None) -> list[tuple[str, dict]]:
+    """The last run of each collection step (people, duplicates), per collection."""
+    pattern = f"{collection or '*'}/steps/*.json"
+    return [
+        (path.parent.parent.name, read_json(path))
+        for path in sorted((data_dir / "collections").glob(pattern))
+    ]
+
+
+def _as_json(
+    rows: list[tuple[VideoRow, dict]], skipped: list[tuple[str, str]], steps: list[tuple[str, dict]]
+) -> dict:
+    return {
+        "videos": [
+            {
+                "id": video.id,
+                "path": video.path,
+                "duration": video.duration,
+                "metadata": video.metadata,
+                "stages": {k: {"status": s, "detail": d} for k, (s, d) in states.items()},
+            }
+            for video, states in rows
+        ],
+        "collections": [
+            {
+                "collection": name,
+                "step": m["step"],
+                "summary": m.get("summary"),
+                "problem": m.get("problem"),
+                "finished": m.get("finished"),
+            }
+            for name, m in steps
+        ],
+        "skipped": [{"path": p, "reason": why} for p, why in skipped],
+    }
