@@ -96,6 +96,8 @@ def _layer_events(
     """The events of one layer, read from the artefact of the stage that made them."""
     artefact, stage, holds = LAYERS[layer]
     if not folder.path(artefact).exists():
+        if layer == "subtitles" and not probed(folder).subtitles:
+            raise DeerinError("has no subtitle streams", path=path)
         raise DeerinError(
             f"has no {holds} yet",
             path=path,
