@@ -21,21 +21,18 @@ def models_list(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_from(ctx)
+    choices = describe(settings)
     table = Table(title="Models (change one with a setting or `deerin ingest --model CAP=...`)")
-    for column in ("capability", "model", "kind", "backend", "licence", "offline", "weights"):
-        table.add_column(column)
-    for item in describe(settings):
+    for column in ("capability", "model", "kind", "offline", "licence"):
+        table.add_column(column, no_wrap=column != "licence")
+    for item in choices:
         offline = "[green]yes[/]" if item.offline else "[red]no[/]"
-        table.add_row(
-            item.capability,
-            item.name,
-            item.kind,
-            item.backend,
-            item.licence,
-            offline,
-            item.location,
-        )
+        kind = item.kind if item.kind == item.backend else f"{item.kind}, {item.backend}"
+        table.add_row(item.capability, item.name, kind, offline, item.licence)
     out.print(table)
+    out.print("Weights:")  # paths are long: one per line, whole, for copying
+    for item in choices:
+        out.print(f"  {item.capability:<11} {item.location}")
 
 
 @models_app.command("verify")

@@ -77,7 +77,7 @@ BUNDLED: dict[str, BundledModel] = {
         BundledModel(
             "yunet-sface",
             "faces",
-            "onnxruntime",
+            "opencv-dnn",  # the int8 files do not run under onnxruntime 1.31
             "Apache-2.0",
             (
                 BundledFile(
@@ -120,8 +120,8 @@ BUNDLED: dict[str, BundledModel] = {
                 ),
             ),
         ),
-        BundledModel("face-size", "shot_scale", "rules", "Apache-2.0 (DEERIn)"),
-        BundledModel("composed", "captions", "rules", "Apache-2.0 (DEERIn)"),
+        BundledModel("face-size", "shot_scale", "rules", "Apache-2.0"),
+        BundledModel("composed", "captions", "rules", "Apache-2.0"),
     )
 }
 # Each capability and the setting that picks its model.
