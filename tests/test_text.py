@@ -61,6 +61,15 @@ def test_reads_a_line_and_finds_nothing_on_a_blank_picture(ocr: Reader) -> None:
     assert ocr.read(np.full((480, 640, 3), 128, np.uint8), 640) == []
 
 
+def test_words_keep_their_spaces(ocr: Reader) -> None:
+    # Plain greedy CTC decoding read the first and last lines of this card (Pillow's
+    # bundled font, as on the demo tape) as "THEARCHIVEOF1962", "SYNTHETICTESTMATERIAL".
+    words = ["THE ARCHIVE OF 1962", "NEWSFILM 1962", "DEERIN DEMO TAPE REEL 1",
+             "SYNTHETIC TEST MATERIAL"]  # fmt: skip
+    lines = ocr.read(np.asarray(card(words)), 640)
+    assert [line.text for line in lines] == words
+
+
 def test_lines_of_an_intertitle_form_one_block_in_reading_order() -> None:
     lines = [
         Line("THE END", 0.9, (300, 300, 160, 40)),

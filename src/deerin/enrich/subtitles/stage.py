@@ -79,7 +79,7 @@ class SubtitlesStage(Stage):
     """Subtitle streams as cues: text tracks extracted, bitmap tracks (PGS, VobSub) OCR'd."""
 
     name = "subtitles"
-    version = "1"
+    version = "2"
     requires = ("probe",)
     produces = ("subtitles.json",)
 

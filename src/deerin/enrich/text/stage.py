@@ -58,7 +58,7 @@ class TextStage(Stage):
     """On-screen text (intertitles, credits, captions, signs) as time-coded events."""
 
     name = "text"
-    version = "1"
+    version = "2"
     requires = ("frames",)
     produces = ("text.json",)
 
