@@ -15,24 +15,14 @@ import argparse
 import json
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-MEDIA = ROOT.parent / "shared" / "media"
-BIN = Path(sys.executable).parent
+from throughput import BIN, MEDIA, ROOT, duration  # run as bench/visual_throughput.py
+
 BASELINE = ("probe", "shots", "keyframes")
-
-
-def duration(path: Path) -> float:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-        capture_output=True, text=True, check=True,
-    )
-    return float(out.stdout)
 
 
 def ingest(files: list[Path], store: Path, workers: int, skip: tuple[str, ...]) -> float:
