@@ -11,9 +11,11 @@ import typer
 from deerin.cli.common import err, resolve_video, settings_from
 from deerin.errors import DeerinError
 from deerin.export.events import FORMATS as EVENT_FORMATS
-from deerin.export.events import export_events, face_events, subtitle_events
+from deerin.export.events import export_events, face_events, subtitle_events, track_key
 from deerin.export.shotlist import FORMATS as SHOT_FORMATS
 from deerin.export.shotlist import export_shots
+from deerin.export.transcript import FORMATS as TRANSCRIPT_FORMATS
+from deerin.export.transcript import export_transcript
 from deerin.index.artefacts import VideoFolder, atomic_write_bytes, read_json
 from deerin.pipeline.collection import collection_folder
 from deerin.pipeline.stage import probed
@@ -24,6 +26,9 @@ LAYERS = {  # layer: (artefact, the stage that writes it, what the layer holds)
     "subtitles": ("subtitles.json", "subtitles", "subtitles"),
     "faces": ("faces.json", "faces", "face appearances"),
     "tech": ("tech.json", "tech", "technical events"),
+    "audio": ("audio_events.json", "audio", "audio events"),
+    "transcript": ("transcript.json", "transcript", "transcript"),
+    "entities": ("entities.json", "entities", "named entities"),
 }
 
 
@@ -33,18 +38,29 @@ def export_cmd(
     fmt: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help="Shots: csv, json, otio, edl. Other layers: vtt, srt, csv, json."
+            "--format",
+            "-f",
+            help="Shots: csv, json, otio, edl. Transcript: vtt, srt, txt, json. "
+            "Other layers: vtt, srt, csv, json.",
         ),
     ] = "csv",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write [default: stdout].")
     ] = None,
     layer: Annotated[
-        str, typer.Option("--layer", "-l", help="shots, text, subtitles, faces or tech.")
+        str,
+        typer.Option(
+            "--layer",
+            "-l",
+            help="shots, text, subtitles, faces, tech, audio, transcript or entities.",
+        ),
     ] = "shots",
     track: Annotated[
-        int | None,
-        typer.Option("--track", help="Subtitles: one track, by stream index [default: all]."),
+        str | None,
+        typer.Option(
+            "--track",
+            help="Subtitles: one track, by stream index or sidecar file name [default: all].",
+        ),
     ] = None,
     collection: Annotated[
         str | None,
@@ -53,8 +69,9 @@ def export_cmd(
         ),
     ] = None,
 ) -> None:
-    """Export a video's shots, or its text, subtitle, face or technical events, with times."""
-    formats = SHOT_FORMATS if layer == "shots" else EVENT_FORMATS
+    """Export a video's shots, transcript, or its text, subtitle, face, technical, audio or
+    entity events, with times."""
+    formats = {"shots": SHOT_FORMATS, "transcript": TRANSCRIPT_FORMATS}.get(layer, EVENT_FORMATS)
     if layer != "shots" and layer not in LAYERS:
         raise typer.BadParameter(
             f"{layer!r}: choose shots, {', '.join(LAYERS)}", param_hint="--layer"
@@ -73,6 +90,10 @@ def export_cmd(
                 "has no shot list yet", path=path, hint="run `deerin ingest` on it first"
             )
         text = export_shots(read_json(folder.path("shots.json")), fmt, source=Path(path))
+    elif layer == "transcript":
+        document = _layer_document(folder, layer, path)
+        fps = probed(folder).fps
+        text = export_transcript(document, fmt, title=Path(path).stem, fps=fps, source=Path(path))
     else:
         events = _layer_events(settings, folder, layer, video_id, path, track, collection)
         title = Path(path).stem
@@ -90,32 +111,54 @@ def _layer_events(
     layer: str,
     video_id: str,
     path: str,
-    track: int | None,
+    track: str | None,
     collection: str | None,
 ) -> list[dict]:
     """The events of one layer, read from the artefact of the stage that made them."""
+    document = _layer_document(folder, layer, path)
+    if layer == "subtitles":
+        return subtitle_events(document, _chosen_track(document, track, path))
+    if layer == "faces":
+        return face_events(document, _people(settings, collection), video_id)
+    if layer == "entities":
+        return [
+            {**e, "kind": "entity", "text": f"{e['text']} ({e['label']})", "entity": e["text"]}
+            for e in document["entities"]
+        ]
+    return document["events"]
+
+
+def _layer_document(folder: VideoFolder, layer: str, path: str) -> dict:
+    """The artefact a layer is read from; says why when the video has none."""
     artefact, stage, holds = LAYERS[layer]
     if not folder.path(artefact).exists():
         if layer == "subtitles" and not probed(folder).subtitles:
             raise DeerinError("has no subtitle streams", path=path)
+        if layer in ("transcript", "audio") and not probed(folder).audio:
+            raise DeerinError(f"has no audio track, so no {holds}", path=path)
         raise DeerinError(
             f"has no {holds} yet",
             path=path,
             hint=f"run `deerin ingest` on it; if the {stage} stage was skipped (--skip {stage}), "
             "run it without",
         )
-    document = read_json(folder.path(artefact))
-    if layer == "subtitles":
-        streams = [t["stream"] for t in document["tracks"]]
-        if track is not None and track not in streams:
-            found = ", ".join(str(s) for s in streams) or "none"
-            raise DeerinError(
-                f"has no subtitle track {track} (tracks by stream index: {found})", path=path
-            )
-        return subtitle_events(document, track)
-    if layer == "faces":
-        return face_events(document, _people(settings, collection), video_id)
-    return document["events"]
+    return read_json(folder.path(artefact))
+
+
+def _chosen_track(document: dict, track: str | None, path: str) -> int | str | None:
+    """The subtitle track ``--track`` names: a stream index, or a sidecar file's name."""
+    if track is None:
+        return None
+    keys = [track_key(t) for t in document["tracks"]]
+    chosen = int(track) if track.isdigit() else track
+    if chosen not in keys:
+        found = ", ".join(str(k) for k in keys if isinstance(k, int)) or "none"
+        files = ", ".join(k for k in keys if isinstance(k, str))
+        beside = f"; sidecar files: {files}" if files else ""
+        raise DeerinError(
+            f"has no subtitle track {track} (tracks by stream index: {found}{beside})", path=path
+        )
+    return chosen
 
 
 def _people(settings: Settings, collection: str | None) -> list[dict]:

@@ -14,15 +14,14 @@ model's caption.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from deerin.enrich.frames import AnalysisFrame, analysis_frames, readable
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json, read_json
-from deerin.models.endpoint import ChatEndpoint, EndpointUnreachable, image_message
+from deerin.index.artefacts import atomic_write_json
+from deerin.models.answers import AnswerCache, ReachGuard
+from deerin.models.endpoint import ChatEndpoint, image_message
 from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
 
 COMPOSED = "composed"
@@ -81,15 +80,16 @@ class CaptionsStage(Stage):
 
     def _ask(self, ctx: StageContext, frames: list[AnalysisFrame]) -> StageOutput:
         endpoint = ChatEndpoint.from_settings(self.settings)
-        asker = Asker(endpoint, self.settings.caption_model, AnswerCache.under(ctx))
+        cache = AnswerCache(self.settings.data_dir / "cache" / "vlm")
+        asker = Asker(endpoint, self.settings.caption_model, cache)
         errors = ItemErrors()
         captions: list[dict[str, Any]] = []
         for done, batch in enumerate(readable(frames, errors, batch=1), start=1):
             for frame, _ in batch:  # decoded once to check it: a server gets no broken file
                 captions += asker.ask_all(frame, self.settings.vlm_questions, errors)
             ctx.report(done / len(frames))
-        if asker.unreachable is not None and not captions:
-            raise asker.unreachable  # nothing answered at all: failed, and retried next run
+        if asker.guard.unreachable is not None and not captions:
+            raise asker.guard.unreachable  # nothing answered at all: failed, and retried next run
         model = {"name": self.settings.caption_model, "kind": "endpoint"}
         _write(ctx, model, captions, errors)
         asked = len(frames) * len(self.settings.vlm_questions)
@@ -160,37 +160,6 @@ def _clip(text: str) -> str:
     return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
 
 
-@dataclass(frozen=True)
-class AnswerCache:
-    """Answers on disk, one JSON file per sha256 of model, question and picture bytes."""
-
-    folder: Path
-
-    @classmethod
-    def under(cls, ctx: StageContext) -> AnswerCache:
-        return cls(ctx.settings.data_dir / "cache" / "vlm")
-
-    @staticmethod
-    def key(model: str, question: str, image: bytes) -> str:
-        digest = hashlib.sha256()
-        for part in (model.encode(), b"\0", question.encode(), b"\0", image):
-            digest.update(part)
-        return digest.hexdigest()
-
-    def get(self, key: str) -> str | None:
-        """The cached answer, or None (absent, or a damaged file: asked again)."""
-        try:
-            answer = read_json(self.folder / f"{key}.json")["answer"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return answer if isinstance(answer, str) else None
-
-    def put(self, key: str, model: str, question: str, answer: str) -> None:
-        atomic_write_json(
-            self.folder / f"{key}.json", {"model": model, "question": question, "answer": answer}
-        )
-
-
 @dataclass
 class Asker:
     """Asks questions about frames, from the cache first; stops asking once the server
@@ -201,7 +170,7 @@ class Asker:
     cache: AnswerCache
     requests: int = 0
     hits: int = 0
-    unreachable: EndpointUnreachable | None = None
+    guard: ReachGuard = field(default_factory=ReachGuard)
 
     def ask_all(
         self, frame: AnalysisFrame, questions: list[str], errors: ItemErrors
@@ -224,16 +193,13 @@ class Asker:
         if cached is not None:
             self.hits += 1
             return cached
-        if self.unreachable is not None:
-            raise DeerinError(f"not asked: {self.unreachable.problem}", hint=self.unreachable.hint)
-        self.requests += 1
-        try:
-            answer = self.endpoint.chat([image_message(question, image)], self.model)
-        except EndpointUnreachable as exc:
-            self.unreachable = exc
-            raise
-        self.cache.put(key, self.model, question, answer)
+        answer = self.guard.call(lambda: self._request(question, image))
+        self.cache.put(key, answer, model=self.model, question=question)
         return answer
+
+    def _request(self, question: str, image: bytes) -> str:
+        self.requests += 1
+        return self.endpoint.chat([image_message(question, image)], self.model)
 
 
 def _caption(

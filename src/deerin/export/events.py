@@ -159,14 +159,22 @@ def to_json(events: list[dict[str, Any]], title: str, fps: float, source: Path |
 # -- each stage's document as events ------------------------------------------------
 
 
-def subtitle_events(document: dict[str, Any], stream: int | None = None) -> list[dict[str, Any]]:
-    """The events of one subtitle track (by stream index) or of all, each naming its track."""
+def subtitle_events(
+    document: dict[str, Any], track: int | str | None = None
+) -> list[dict[str, Any]]:
+    """The events of one subtitle track (see :func:`track_key`) or of all, each naming its
+    track."""
     return [
-        {**event, "track": track["stream"], "language": track.get("language")}
-        for track in document["tracks"]
-        if stream is None or track["stream"] == stream
-        for event in track["events"]
+        {**event, "track": track_key(each), "language": each.get("language")}
+        for each in document["tracks"]
+        if track is None or track_key(each) == track
+        for event in each["events"]
     ]
+
+
+def track_key(track: dict[str, Any]) -> int | str:
+    """What names a subtitle track: its stream index, or a sidecar's file name."""
+    return track["stream"] if track.get("stream") is not None else Path(track["path"]).name
 
 
 def face_events(

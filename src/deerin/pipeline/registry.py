@@ -11,17 +11,22 @@ from deerin.settings import Settings
 
 def stage_classes() -> list[type[Stage]]:
     """Every stage, in dependency order (imports are local so workers load only these)."""
+    from deerin.enrich.audio_events import AudioStage
     from deerin.enrich.captions import CaptionsStage
     from deerin.enrich.duplicates.hashes import HashesStage
+    from deerin.enrich.entities.stage import EntitiesStage
     from deerin.enrich.faces.stage import FacesStage
     from deerin.enrich.frames import FramesStage
     from deerin.enrich.keyframes import KeyframesStage
     from deerin.enrich.shot_scale import ShotScaleStage
     from deerin.enrich.shots.stage import ShotsStage
+    from deerin.enrich.speech.stage import TranscriptStage
     from deerin.enrich.subtitles.stage import SubtitlesStage
+    from deerin.enrich.summary import SummaryStage
     from deerin.enrich.tags.stage import TagsStage
     from deerin.enrich.technical.stage import TechStage
     from deerin.enrich.text.stage import TextStage
+    from deerin.enrich.text_embeddings import TextEmbeddingsStage
     from deerin.media.probe_stage import ProbeStage
     from deerin.media.proxy import ProxyStage
 
@@ -39,6 +44,11 @@ def stage_classes() -> list[type[Stage]]:
         TechStage,
         HashesStage,
         CaptionsStage,
+        AudioStage,
+        TranscriptStage,
+        EntitiesStage,
+        TextEmbeddingsStage,
+        SummaryStage,
     ]
 
 

@@ -115,7 +115,7 @@ def _run_one(
     ]
     if missing:
         return event(BLOCKED, f"needs {', '.join(missing)}")
-    fingerprint = stage.fingerprint(fingerprints)
+    fingerprint = stage.fingerprint(fingerprints, stage.inputs(Path(job.source)))
     manifest = folder.read_manifest(stage.name)
     if (
         stage.name not in redo

@@ -84,14 +84,22 @@ class Stage(ABC):
         """Whether this video needs the stage at all (a playable file needs no proxy)."""
         return True
 
-    def fingerprint(self, upstream: dict[str, str]) -> str:
-        """Identity of an output: version, parameters and the upstream outputs it read."""
+    def inputs(self, source: Path) -> dict[str, Any]:
+        """Files besides the video that the stage reads (a sidecar subtitle file), each with
+        what identifies its content, so that changing one makes the stage run again."""
+        return {}
+
+    def fingerprint(self, upstream: dict[str, str], inputs: dict[str, Any] | None = None) -> str:
+        """Identity of an output: version, parameters, the upstream outputs and the side
+        files it read (only when there are any, so other stages keep their identity)."""
         basis = {
             "stage": self.name,
             "version": self.version,
             "params": self.params(),
             "upstream": {name: upstream.get(name, "") for name in self.requires + self.optional},
         }
+        if inputs:
+            basis["inputs"] = inputs
         text = json.dumps(basis, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -5,7 +5,8 @@ pass over the file, all of them together, and each new picture is read with the 
 reader of the text stage. A subtitle is on screen from its display set's time until
 its own end time (VobSub) or until the next display set replaces or clears it (PGS);
 a display set that re-sends the picture already shown (PGS refreshes) changes nothing
-and is not read again.
+and is not read again. SubRip and WebVTT files beside the video (:mod:`.sidecars`)
+become tracks of their own, after the streams.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from av.subtitles.subtitle import SubtitleSet
 
 from deerin.enrich.subtitles.bitmaps import Palette, render, visible
+from deerin.enrich.subtitles.sidecars import sidecar_files, sidecar_track
 from deerin.enrich.subtitles.text import plain, text_cues
 from deerin.enrich.text.events import blocks
 from deerin.enrich.text.ocr import Reader, reader
@@ -76,10 +78,11 @@ class _BitmapTrack:
 
 
 class SubtitlesStage(Stage):
-    """Subtitle streams as cues: text tracks extracted, bitmap tracks (PGS, VobSub) OCR'd."""
+    """Subtitle streams as cues: text tracks extracted, bitmap tracks (PGS, VobSub) OCR'd;
+    sidecar SubRip and WebVTT files read."""
 
     name = "subtitles"
-    version = "2"
+    version = "3"
     requires = ("probe",)
     produces = ("subtitles.json",)
 
@@ -90,8 +93,15 @@ class SubtitlesStage(Stage):
             "languages": self.settings.subtitles_ocr_languages,
         }
 
+    def inputs(self, source: Path) -> dict[str, Any]:
+        """Sidecar files by name, size and modification time: a new or edited one reruns."""
+        return {
+            path.name: [path.stat().st_size, path.stat().st_mtime_ns]
+            for path in sidecar_files(source)
+        }
+
     def wanted(self, info: MediaInfo) -> bool:
-        return bool(info.subtitles)
+        return bool(info.subtitles) or bool(sidecar_files(Path(info.path)))
 
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
@@ -111,6 +121,7 @@ class SubtitlesStage(Stage):
             for stream, cues in self._bitmap_tracks(ctx, info, pictures, ocr, errors).items():
                 tracks[stream]["events"] = cues
         ordered = [tracks[index] for index in sorted(tracks)]
+        ordered += self._sidecar_tracks(ctx.source, errors)
         atomic_write_json(
             ctx.staging / "subtitles.json",
             {"video_id": ctx.video_id, "tracks": ordered, "errors": errors.items},
@@ -118,7 +129,8 @@ class SubtitlesStage(Stage):
         cues = sum(len(track["events"]) for track in ordered)
         return StageOutput(
             method={
-                "name": "ffmpeg to SubRip (text tracks), PyAV decode and OCR (bitmap tracks)",
+                "name": "ffmpeg to SubRip (text tracks), PyAV decode and OCR (bitmap tracks), "
+                "SubRip/WebVTT reader (sidecar files)",
                 "ocr": ocr.models.name if ocr is not None else None,
             },
             summary={"tracks": len(ordered), "cues": cues},
@@ -129,6 +141,16 @@ class SubtitlesStage(Stage):
         """Whether a bitmap track's language is one to read (all, when none is named)."""
         wanted = self.settings.subtitles_ocr_languages
         return not wanted or (stream.language or "") in wanted
+
+    def _sidecar_tracks(self, source: Path, errors: ItemErrors) -> list[dict[str, Any]]:
+        """The sidecar files' tracks; a file that cannot be read is an error of its own."""
+        tracks = []
+        for sidecar in sidecar_files(source):
+            try:
+                tracks.append(sidecar_track(source, sidecar))
+            except DeerinError as exc:
+                errors.record(exc.message, path=str(sidecar))
+        return tracks
 
     def _text_track(
         self, source: Path, stream: SubtitleStream, info: MediaInfo, errors: ItemErrors
@@ -206,6 +228,7 @@ class SubtitlesStage(Stage):
 def _track(stream: SubtitleStream) -> dict[str, Any]:
     return {
         "stream": stream.index,
+        "source": "stream",
         "language": stream.language,
         "codec": stream.codec,
         "kind": "bitmap" if stream.bitmap else "text",

@@ -14,9 +14,14 @@ from typing import Any
 
 from deerin.errors import DeerinError
 
-TIMING = re.compile(r"(\d+):(\d{2}):(\d{2})[,.](\d{3})\s*-->\s*(\d+):(\d{2}):(\d{2})[,.](\d{3})")
-# HTML-like styling SRT allows (<i>, <b>, <u>, <s>, <font ...>) and ASS override blocks.
-MARKUP = re.compile(r"</?\s*(?:i|b|u|s|font)\b[^>]*>|\{\\[^}]*\}", re.IGNORECASE)
+# hh:mm:ss,mmm --> hh:mm:ss,mmm (SubRip); WebVTT may leave out the hours and uses a dot.
+STAMP = r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
+TIMING = re.compile(rf"^\s*{STAMP}\s*-->\s*{STAMP}")
+# HTML-like styling SubRip allows (<i>, <b>, <u>, <s>, <font ...>), WebVTT's class, voice,
+# language and ruby spans and in-cue timestamps (<00:01.500>), and ASS override blocks.
+MARKUP = re.compile(
+    r"</?\s*(?:i|b|u|s|font|c|v|lang|ruby|rt)\b[^>]*>|<\d[\d:.]*>|\{\\[^}]*\}", re.IGNORECASE
+)
 TIMEOUT = 600  # seconds: reading one track of a long film takes a few
 
 
@@ -41,25 +46,45 @@ def text_cues(source: Path, stream: int, start_time: float) -> list[dict[str, An
 
 
 def parse_srt(document: str, offset: float = 0.0) -> list[dict[str, Any]]:
-    """SubRip cues as events; ``offset`` seconds are subtracted from every time."""
-    cues = []
-    for block in re.split(r"\n\s*\n", document.replace("\r\n", "\n").strip()):
-        lines = block.split("\n")
-        timed = [(at, TIMING.search(line)) for at, line in enumerate(lines)]
-        at, found = next(((at, found) for at, found in timed if found), (0, None))
-        text = plain("\n".join(lines[at + 1 :]))
-        if found is None or not text:
+    """SubRip or WebVTT cues as events; ``offset`` seconds are subtracted from every time.
+
+    Read line by line, not block by block, so that files written by hand or by odd
+    tools still read: a cue starts at its timing line (WebVTT may leave out the hours),
+    its text runs to a blank line or the next timing line, and a cue number or WebVTT
+    identifier right before a timing line is not taken for text. A BOM, CRLF line ends
+    and cue settings after the times are ignored.
+    """
+    cues: list[dict[str, Any]] = []
+    timing: re.Match[str] | None = None
+    text: list[str] = []
+    lines = document.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for line in [*lines, ""]:
+        found = TIMING.search(line)
+        if found is None and line.strip():
+            text.append(line)
             continue
-        numbers = [int(part) for part in found.groups()]
+        if found is not None and text and text[-1].strip().isdigit():
+            text.pop()  # the next cue's number, when no blank line came before it
+        if timing is not None:
+            _add_cue(cues, timing, text, offset)
+        timing, text = found, []
+    return cues
+
+
+def _add_cue(
+    cues: list[dict[str, Any]], timing: re.Match[str], lines: list[str], offset: float
+) -> None:
+    text = plain("\n".join(lines))
+    if text:
+        start, end = _seconds(timing.groups()[:4]), _seconds(timing.groups()[4:])
         cues.append(
             {
-                "start": round(max(0.0, _seconds(numbers[:4]) - offset), 3),
-                "end": round(max(0.0, _seconds(numbers[4:]) - offset), 3),
+                "start": round(max(0.0, start - offset), 3),
+                "end": round(max(0.0, end - offset), 3),
                 "kind": "subtitle",
                 "text": text,
             }
         )
-    return cues
 
 
 def plain(text: str) -> str:
@@ -68,6 +93,8 @@ def plain(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _seconds(parts: list[int]) -> float:
-    hours, minutes, seconds, millis = parts
-    return hours * 3600 + minutes * 60 + seconds + millis / 1000
+def _seconds(parts: tuple[str | None, ...]) -> float:
+    hours, minutes, seconds, fraction = parts
+    return (
+        int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0) + float(f"0.{fraction}")
+    )

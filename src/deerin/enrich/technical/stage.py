@@ -242,8 +242,7 @@ def check_command(
     outputs = ["-map", "[bars]", "-f", "rawvideo", "pipe:1"]
     if tone_fd is not None:
         graph.append(
-            f"[0:{info.audio[0].index}]asetpts=PTS-{shift}/TB,aresample=async=1:first_pts=0,"
-            "asplit[sound][copy];"
+            f"{aligned_audio(info.audio[0].index, info.start_time)},asplit[sound][copy];"
             f"[sound]silencedetect=n={settings.tech_silence_db}dB:d={settings.tech_silence_seconds},"
             "ebur128=peak=true:framelog=verbose,anullsink;"
             f"[copy]aresample={tone.RATE},aformat=sample_fmts=flt:channel_layouts=mono[tone]"
@@ -254,6 +253,16 @@ def check_command(
         "-threads", str(threads), *_lowres(info), "-i", f"file:{source}",
         "-filter_complex", ";".join(graph), *outputs,
     ]  # fmt: skip
+
+
+def aligned_audio(stream: int, start_time: float) -> str:
+    """The start of a filter chain that times audio stream ``stream`` from the first frame.
+
+    With ``-copyts`` the samples keep the source's timestamps; subtracting the video's
+    start, and padding or trimming to time 0, puts sample 0 at the first frame, so times
+    counted in samples match shots.json even when the sound starts before the picture.
+    """
+    return f"[0:{stream}]asetpts=PTS-{start_time:.6f}/TB,aresample=async=1:first_pts=0"
 
 
 def _lowres(info: MediaInfo) -> list[str]:

@@ -1,0 +1,1 @@
+"""Entities: named people, organisations, places and dates in everything said and read."""

@@ -1,0 +1,1 @@
+"""Speech: transcripts of what is said, with faster-whisper."""

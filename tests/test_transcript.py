@@ -1,0 +1,208 @@
+"""Transcripts: espeak-ng sentences at known times, silence, no audio, exports, bundled models."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ffmpeg, make_cuts_video
+from deerin.cli.main import app
+from deerin.enrich.speech.models import joined_base, resolve
+from deerin.index.artefacts import VideoFolder, read_json
+from deerin.models.registry import WHISPER_BASE_JOINED_SHA256
+from deerin.models.weights import ModelError, sha256_of
+from deerin.pipeline.ingest import ingest
+from deerin.pipeline.progress import JsonReporter
+from deerin.settings import Settings
+
+SENTENCES = (  # ones espeak-ng says clearly enough for tiny.en to get every word
+    "Good morning. This is the evening news.",
+    "We will now play some music for you.",
+    "Please return the tape tomorrow morning.",
+)
+PAUSE = 2.5  # seconds of silence between sentences: VAD splits there
+AUDIO_DELAY = 0.5  # the sound starts this long after the first frame
+STAGES = ("probe", "transcript")
+ONSET_LEVEL = 0.02  # of full scale: where a spoken sentence starts
+
+
+def spoken(text: str, path: Path, voice: str = "en") -> tuple[np.ndarray, int]:
+    """``text`` spoken by espeak-ng in ``voice``, as int16 samples and their rate."""
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True)
+    with wave.open(str(path)) as handle:
+        rate = handle.getframerate()
+        return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2"), rate
+
+
+def speech_video(
+    folder: Path, sentences: tuple[str, ...] = SENTENCES, voices: tuple[str, ...] = ()
+) -> tuple[Path, list[float]]:
+    """A video whose sound says ``sentences`` (in ``voices``, English by default) with
+    pauses; and when each one truly starts."""
+    parts: list[np.ndarray] = []
+    onsets: list[float] = []
+    rate = 22050
+    for number, sentence in enumerate(sentences):
+        voice = voices[number] if voices else "en"
+        samples, rate = spoken(sentence, folder / f"s{number}.wav", voice)
+        parts.append(np.zeros(round((1.0 if number == 0 else PAUSE) * rate), dtype="<i2"))
+        loud = np.flatnonzero(np.abs(samples) > ONSET_LEVEL * 32767)
+        onsets.append(AUDIO_DELAY + (sum(len(p) for p in parts) + loud[0]) / rate)
+        parts.append(samples)
+    parts.append(np.zeros(rate, dtype="<i2"))
+    sound = folder / "speech.wav"
+    with wave.open(str(sound), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(np.concatenate(parts).tobytes())
+    seconds = sum(len(p) for p in parts) / rate + AUDIO_DELAY
+    video = folder / "speech.mp4"
+    ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=160x120:r=25:d={seconds:.2f}",
+           "-itsoffset", str(AUDIO_DELAY), "-i", str(sound), "-map", "0:v", "-map", "1:a",
+           "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(video))  # fmt: skip
+    return video, onsets
+
+
+def words_of(text: str) -> list[str]:
+    return re.sub(r"[^\w\s']", " ", text.lower()).split()
+
+
+@pytest.fixture(scope="module")
+def transcribed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path, list[float]]:
+    """The sentence video ingested once with tiny.en, in windows shorter than the video."""
+    folder = tmp_path_factory.mktemp("speech")
+    video, onsets = speech_video(folder)
+    settings = Settings(
+        data_dir=folder / "store",
+        workers=1,
+        proxy=False,
+        speech_model="whisper-tiny.en",
+        transcript_window_seconds=10.0,
+    )
+    _ingest(settings, video, "speech")
+    return settings, video, onsets
+
+
+def _ingest(settings: Settings, video: Path, collection: str) -> None:
+    report = ingest([video], collection, settings, JsonReporter(io.StringIO()), stages=STAGES)
+    assert report.ok, report.failed
+
+
+def _document(settings: Settings, name: str) -> dict:
+    folders = list((settings.data_dir / "videos").glob(f"*/*/{name}"))
+    assert len(folders) == 1, folders
+    return read_json(folders[0])
+
+
+def test_words_and_sentence_starts(transcribed: tuple[Settings, Path, list[float]]) -> None:
+    settings, _, onsets = transcribed
+    document = _document(settings, "transcript.json")
+    words = [w for segment in document["segments"] for w in segment["words"]]
+    heard = [token for w in words for token in words_of(w["word"])]
+    assert heard == words_of(" ".join(SENTENCES))
+    assert document["language"] == "en"
+    assert document["model"]["name"] == "whisper-tiny.en"
+    firsts = [sentence.split()[0] for sentence in SENTENCES]
+    starts = [w["start"] for w in words if w["word"] in firsts]
+    for start, truth in zip(starts, onsets, strict=True):
+        assert abs(start - truth) <= 0.3, (start, truth)
+    assert 0 < document["speech_seconds"] < 14
+    assert document["errors"] == []
+
+
+def test_audio_less_video_is_skipped(settings: Settings, tmp_path: Path) -> None:
+    video = make_cuts_video(tmp_path / "mute.mp4", audio=False)
+    _ingest(settings, video, "mute")
+    (folder,) = (settings.data_dir / "videos").glob("*/*")
+    assert not (folder / "transcript.json").exists()
+    assert VideoFolder(folder).read_manifest("transcript") is None
+
+
+def test_silent_audio_has_no_segments(tmp_path: Path) -> None:
+    video = tmp_path / "silent.mkv"
+    ffmpeg("-f", "lavfi", "-i", "color=c=black:s=160x120:r=25:d=4",
+           "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "4",
+           "-c:v", "libx264", "-c:a", "pcm_s16le", str(video))  # fmt: skip
+    settings = Settings(
+        data_dir=tmp_path / "store", workers=1, proxy=False, speech_model="whisper-tiny.en"
+    )
+    _ingest(settings, video, "silent")
+    document = _document(settings, "transcript.json")
+    assert document["segments"] == []
+    assert document["language"] is None
+    assert document["speech_seconds"] == 0
+
+
+def _export(settings: Settings, video: Path, fmt: str) -> str:
+    result = CliRunner().invoke(
+        app,
+        ["--data-dir", str(settings.data_dir), "export", str(video), "--layer", "transcript",
+         "-f", fmt],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_exports(transcribed: tuple[Settings, Path, list[float]]) -> None:
+    settings, video, _ = transcribed
+    vtt = _export(settings, video, "vtt")
+    assert vtt.startswith("WEBVTT\n")
+    timings = re.findall(r"^(\d\d:\d\d:\d\d\.\d\d\d) --> (\d\d:\d\d:\d\d\.\d\d\d)$", vtt, re.M)
+    assert len(timings) >= 3
+    cues = [block.split("\n")[2:] for block in vtt.strip().split("\n\n")[2:]]
+    assert all(1 <= len(lines) <= 2 and all(len(line) <= 42 for line in lines) for lines in cues)
+    srt = _export(settings, video, "srt")
+    numbers = [int(block.split("\n")[0]) for block in srt.strip().split("\n\n")]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert " --> " in srt and "," in srt.split("\n")[1]
+    text = _export(settings, video, "txt")
+    assert words_of(text) == words_of(" ".join(SENTENCES))
+    exported = json.loads(_export(settings, video, "json"))
+    assert exported["events"] and all(event["words"] for event in exported["events"])
+    assert {"start", "end", "word", "probability"} <= set(exported["events"][0]["words"][0])
+
+
+def test_unknown_speech_model_is_a_clear_error(settings: Settings) -> None:
+    with pytest.raises(ModelError, match="neither bundled"):
+        resolve(settings.model_copy(update={"speech_model": "no-such/whisper-model"}))
+
+
+def test_base_model_parts_join_to_the_checked_file(tmp_path: Path) -> None:
+    folder = joined_base(tmp_path / "whisper-base")
+    assert sha256_of(folder / "model.bin") == WHISPER_BASE_JOINED_SHA256
+    assert {p.name for p in folder.iterdir()} == {
+        "model.bin", "tokenizer.json", "config.json", "vocabulary.json"
+    }  # fmt: skip
+    (folder / "model.bin").write_bytes(b"damaged")  # a changed file is joined again
+    assert sha256_of(joined_base(folder) / "model.bin") == WHISPER_BASE_JOINED_SHA256
+
+
+def test_a_switch_of_language_is_found(tmp_path: Path) -> None:
+    """English, then German after a pause: the multilingual base model tells them apart.
+
+    (espeak-ng's French is heard as Thai by Whisper base, so German it is.)"""
+    video, onsets = speech_video(
+        tmp_path,
+        (
+            "Good evening. This is the news from London on the first of May.",
+            "Guten Abend. Hier sind die Nachrichten aus Berlin vom ersten Mai.",
+        ),
+        ("en", "de"),
+    )
+    settings = Settings(data_dir=tmp_path / "store", workers=1, proxy=False)
+    _ingest(settings, video, "languages")
+    document = _document(settings, "transcript.json")
+    runs = document["languages"]
+    assert [run["language"] for run in runs] == ["en", "de"], runs
+    assert runs[1]["start"] == pytest.approx(onsets[1], abs=0.5)
+    assert {s["language"] for s in document["segments"]} == {"en", "de"}
+    assert "Berlin" in document["segments"][-1]["text"]  # decoded as German, not forced to English
