@@ -203,6 +203,7 @@ def test_a_switch_of_language_is_found(tmp_path: Path) -> None:
     document = _document(settings, "transcript.json")
     runs = document["languages"]
     assert [run["language"] for run in runs] == ["en", "de"], runs
+    assert [run["uncertain"] for run in runs] == [False, False]
     assert runs[1]["start"] == pytest.approx(onsets[1], abs=0.5)
     assert {s["language"] for s in document["segments"]} == {"en", "de"}
     assert "Berlin" in document["segments"][-1]["text"]  # decoded as German, not forced to English

@@ -56,7 +56,7 @@ class Transcript:
                 merged.append(dict(run))
         return [
             {**{key: round(v, 3) if isinstance(v, float) else v for key, v in run.items()
-                if key != "_speech"}, "uncertain": run["probability"] < UNSURE}
+                if key != "_speech"}, "uncertain": bool(run["probability"] < UNSURE)}
             for run in merged
         ]  # fmt: skip
 
