@@ -29,16 +29,14 @@ import re
 import subprocess
 import tempfile
 import time
-import wave
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from deerin.enrich.speech import audio
 from deerin.enrich.speech.models import load, resolve, whisper_device
 from deerin.enrich.speech.transcribe import transcribe
 from deerin.enrich.text.events import distance
+from deerin.media.synth import spoken_sentences
 from deerin.models.device import cpu_threads
 from deerin.settings import Settings
 
@@ -60,7 +58,6 @@ SENTENCES = (
     "The next train leaves at seven o'clock.",
 )
 PAUSE = 2.5
-ONSET = 0.02
 TOLERANCE = 0.3
 
 
@@ -120,27 +117,8 @@ def plain(model: Any, path: Path) -> list[dict[str, Any]]:
 
 def synthetic(folder: Path) -> tuple[Path, list[float]]:
     """espeak-ng sentences with pauses as a 22.05 kHz WAV, and each one's true onset."""
-    parts: list[np.ndarray] = []
-    onsets: list[float] = []
-    rate = 22050
-    for number, sentence in enumerate(SENTENCES):
-        path = folder / f"s{number}.wav"
-        subprocess.run(["espeak-ng", "-w", str(path), sentence], check=True)
-        with wave.open(str(path)) as handle:
-            rate = handle.getframerate()
-            samples = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
-        parts.append(np.zeros(round(PAUSE * rate), dtype="<i2"))
-        loud = np.flatnonzero(np.abs(samples) > ONSET * 32767)
-        onsets.append((sum(len(p) for p in parts) + loud[0]) / rate)
-        parts.append(samples)
-    parts.append(np.zeros(rate, dtype="<i2"))
     out = folder / "sentences.wav"
-    with wave.open(str(out), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(np.concatenate(parts).tobytes())
-    return out, onsets
+    return out, spoken_sentences(SENTENCES, out, pause=PAUSE, lead=PAUSE)
 
 
 def timing(segments: list[dict[str, Any]], onsets: list[float]) -> dict[str, Any]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -17,6 +15,7 @@ from conftest import ffmpeg, make_cuts_video
 from deerin.cli.main import app
 from deerin.enrich.speech.models import joined_base, resolve
 from deerin.index.artefacts import VideoFolder, read_json
+from deerin.media.synth import spoken_sentences
 from deerin.models.registry import WHISPER_BASE_JOINED_SHA256
 from deerin.models.weights import ModelError, sha256_of
 from deerin.pipeline.ingest import ingest
@@ -31,15 +30,6 @@ SENTENCES = (  # ones espeak-ng says clearly enough for tiny.en to get every wor
 PAUSE = 2.5  # seconds of silence between sentences: VAD splits there
 AUDIO_DELAY = 0.5  # the sound starts this long after the first frame
 STAGES = ("probe", "transcript")
-ONSET_LEVEL = 0.02  # of full scale: where a spoken sentence starts
-
-
-def spoken(text: str, path: Path, voice: str = "en") -> tuple[np.ndarray, int]:
-    """``text`` spoken by espeak-ng in ``voice``, as int16 samples and their rate."""
-    subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True)
-    with wave.open(str(path)) as handle:
-        rate = handle.getframerate()
-        return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2"), rate
 
 
 def speech_video(
@@ -47,29 +37,15 @@ def speech_video(
 ) -> tuple[Path, list[float]]:
     """A video whose sound says ``sentences`` (in ``voices``, English by default) with
     pauses; and when each one truly starts."""
-    parts: list[np.ndarray] = []
-    onsets: list[float] = []
-    rate = 22050
-    for number, sentence in enumerate(sentences):
-        voice = voices[number] if voices else "en"
-        samples, rate = spoken(sentence, folder / f"s{number}.wav", voice)
-        parts.append(np.zeros(round((1.0 if number == 0 else PAUSE) * rate), dtype="<i2"))
-        loud = np.flatnonzero(np.abs(samples) > ONSET_LEVEL * 32767)
-        onsets.append(AUDIO_DELAY + (sum(len(p) for p in parts) + loud[0]) / rate)
-        parts.append(samples)
-    parts.append(np.zeros(rate, dtype="<i2"))
     sound = folder / "speech.wav"
-    with wave.open(str(sound), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(np.concatenate(parts).tobytes())
-    seconds = sum(len(p) for p in parts) / rate + AUDIO_DELAY
+    starts = spoken_sentences(sentences, sound, pause=PAUSE, lead=1.0, voices=voices)
+    with wave.open(str(sound)) as handle:
+        seconds = handle.getnframes() / handle.getframerate() + AUDIO_DELAY
     video = folder / "speech.mp4"
     ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=160x120:r=25:d={seconds:.2f}",
            "-itsoffset", str(AUDIO_DELAY), "-i", str(sound), "-map", "0:v", "-map", "1:a",
            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(video))  # fmt: skip
-    return video, onsets
+    return video, [AUDIO_DELAY + start for start in starts]
 
 
 def words_of(text: str) -> list[str]:

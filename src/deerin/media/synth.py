@@ -527,3 +527,37 @@ def _run(command: list[str], tool: str, cwd: Path) -> None:
             path=cwd,
             hint="check that ffmpeg has its lavfi sources and espeak-ng its English voice",
         )
+
+
+def spoken_sentences(
+    sentences: tuple[str, ...],
+    wav: Path,
+    *,
+    pause: float,
+    lead: float,
+    voices: tuple[str, ...] = (),
+) -> list[float]:
+    """Write ``sentences`` spoken by espeak-ng (English unless ``voices`` says otherwise)
+    into one mono wav, ``lead`` seconds of silence first and ``pause`` between them, and
+    return where each sentence's sound truly starts: the known answer for word timings."""
+    parts: list[np.ndarray] = []
+    onsets: list[float] = []
+    rate = 22050
+    for number, sentence in enumerate(sentences):
+        piece = wav.with_name(f"{wav.stem}-{number}.wav")
+        voice = voices[number] if voices else "en"
+        _run(["espeak-ng", "-v", voice, "-w", piece.name, sentence], "espeak-ng", wav.parent)
+        with wave.open(str(piece), "rb") as handle:
+            rate = handle.getframerate()
+            samples = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
+        parts.append(np.zeros(round((lead if number == 0 else pause) * rate), dtype="<i2"))
+        loud = np.flatnonzero(np.abs(samples) > AUDIBLE * 32767)
+        onsets.append((sum(len(p) for p in parts) + loud[0]) / rate)
+        parts.append(samples)
+    parts.append(np.zeros(rate, dtype="<i2"))
+    with wave.open(str(wav), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(np.concatenate(parts).tobytes())
+    return onsets
