@@ -552,7 +552,7 @@ def spoken_sentences(
             samples = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2")
         parts.append(np.zeros(round((lead if number == 0 else pause) * rate), dtype="<i2"))
         loud = np.flatnonzero(np.abs(samples) > AUDIBLE * 32767)
-        onsets.append((sum(len(p) for p in parts) + loud[0]) / rate)
+        onsets.append(float(sum(len(p) for p in parts) + loud[0]) / rate)
         parts.append(samples)
     parts.append(np.zeros(rate, dtype="<i2"))
     with wave.open(str(wav), "wb") as handle:
