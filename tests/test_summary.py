@@ -82,6 +82,20 @@ def test_garbage_answers_are_recorded_and_leave_the_stage_partial(settings: Sett
     assert output.problem.startswith("2 of 2 answers failed")
 
 
+def test_a_slow_server_times_out_per_answer_and_the_stage_goes_on(settings: Settings) -> None:
+    with ChatServer("slow") as server:
+        served = settings.model_copy(
+            update={"llm_endpoint": server.url, "llm_model": "m", "llm_timeout": 0.3}
+        )
+        document, output = summarise(served, {"transcript": NEWSREEL})
+    assert document["title"] is None and document["summary"] is None
+    assert [e["problem"] for e in document["errors"]] == [
+        f"no answer from {server.url} within 0.3 s — raise llm_timeout, or use a smaller or "
+        "faster model"
+    ] * 2
+    assert output.problem.startswith("2 of 2 answers failed")
+
+
 def test_a_dead_server_fails_the_stage_after_one_try(settings: Settings) -> None:
     dead = settings.model_copy(update={"llm_endpoint": closed_port_url(), "llm_model": "any"})
     with pytest.raises(EndpointUnreachable):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
+import tracemalloc
 import wave
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import ffmpeg, make_cuts_video
 from deerin.cli.main import app
+from deerin.enrich.speech import audio
 from deerin.enrich.speech.models import joined_base, resolve
 from deerin.index.artefacts import VideoFolder, read_json
 from deerin.media.synth import spoken_sentences
@@ -73,10 +76,13 @@ def _ingest(settings: Settings, video: Path, collection: str) -> None:
     assert report.ok, report.failed
 
 
+def _document_folder(settings: Settings) -> Path:
+    (folder,) = (settings.data_dir / "videos").glob("*/*")
+    return folder
+
+
 def _document(settings: Settings, name: str) -> dict:
-    folders = list((settings.data_dir / "videos").glob(f"*/*/{name}"))
-    assert len(folders) == 1, folders
-    return read_json(folders[0])
+    return read_json(_document_folder(settings) / name)
 
 
 def test_words_and_sentence_starts(transcribed: tuple[Settings, Path, list[float]]) -> None:
@@ -116,6 +122,59 @@ def test_silent_audio_has_no_segments(tmp_path: Path) -> None:
     assert document["segments"] == []
     assert document["language"] is None
     assert document["speech_seconds"] == 0
+
+
+def _undecodable_sound(path: Path) -> Path:
+    """A video whose audio stream names a codec no ffmpeg knows (PCM, relabelled)."""
+    plain = path.with_name("pcm.mkv")
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=160x120:r=25:d=3", "-f", "lavfi",
+           "-i", "sine=d=3", "-c:v", "libx264", "-c:a", "pcm_s16le", str(plain))  # fmt: skip
+    data = plain.read_bytes()
+    assert data.count(b"A_PCM/INT/LIT") == 1
+    path.write_bytes(data.replace(b"A_PCM/INT/LIT", b"A_XYZ/INT/LIT"))
+    return path
+
+
+def test_a_sound_no_decoder_reads_is_a_clear_failure_and_the_rest_goes_on(
+    tmp_path: Path,
+) -> None:
+    bad = _undecodable_sound(tmp_path / "strange sound.mkv")
+    good = make_cuts_video(tmp_path / "good.mp4")
+    settings = Settings(
+        data_dir=tmp_path / "store", workers=1, proxy=False, speech_model="whisper-tiny.en"
+    )
+    stages = ("probe", "shots", "tech", "audio", "transcript")
+    report = ingest([bad, good], "mixed", settings, JsonReporter(io.StringIO()), stages=stages)
+    assert list(report.failed.values()) == [["audio", "transcript"]]
+    done = CliRunner().invoke(app, ["--data-dir", str(settings.data_dir), "status", "--json"])
+    videos = {Path(v["path"]).name: v["stages"] for v in json.loads(done.stdout)["videos"]}
+    assert {name: s["status"] for name, s in videos["good.mp4"].items()} == dict.fromkeys(
+        stages, "done"
+    )
+    strange = videos["strange sound.mkv"]
+    assert (strange["shots"]["status"], strange["tech"]["status"]) == ("done", "partial")
+    assert "audio stream 1 (unknown) cannot be decoded" in strange["tech"]["detail"]
+    failure = strange["transcript"]["detail"]
+    assert "strange sound.mkv" in failure and "cannot be decoded" in failure
+    assert "--skip transcript" in failure
+
+
+def test_a_long_tape_is_decoded_in_windows_never_whole(tmp_path: Path) -> None:
+    """Two hours of sound, 460 MB as 16 kHz float32, pass through in ten-minute windows."""
+    sound = tmp_path / "two_hours.wav"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "7200",
+           "-c:a", "pcm_u8", str(sound))  # fmt: skip
+    done = audio.Decoding()
+    tracemalloc.start()
+    try:
+        windows = [(w.start, w.end) for w in audio.windows(sound, 0, 0.0, 600.0, 1, done)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert done.returncode == 0 and done.seconds == pytest.approx(7200, abs=0.1)
+    assert len(windows) == 12 and windows[-1][1] == pytest.approx(7200, abs=0.1)
+    assert all(b[0] == pytest.approx(a[1]) for a, b in itertools.pairwise(windows))  # no gap
+    assert peak < 200e6, f"{peak / 1e6:.0f} MB held at once"
 
 
 def _export(settings: Settings, video: Path, fmt: str) -> str:
@@ -183,3 +242,16 @@ def test_a_switch_of_language_is_found(tmp_path: Path) -> None:
     assert runs[1]["start"] == pytest.approx(onsets[1], abs=0.5)
     assert {s["language"] for s in document["segments"]} == {"en", "de"}
     assert "Berlin" in document["segments"][-1]["text"]  # decoded as German, not forced to English
+
+
+def test_a_language_the_model_does_not_know_is_marked_uncertain(tmp_path: Path) -> None:
+    """Whisper has no Esperanto: it guesses (Spanish, for this sentence), unsure, and says so."""
+    video, _ = speech_video(tmp_path, ("La vetero hodiaŭ estos suna kaj varma.",), ("eo",))
+    settings = Settings(data_dir=tmp_path / "store", workers=1, proxy=False)
+    _ingest(settings, video, "esperanto")
+    document = _document(settings, "transcript.json")
+    assert document["segments"] and document["language"] != "eo"
+    assert [run["uncertain"] for run in document["languages"]] == [True]
+    assert document["language_probability"] < 0.5
+    summary = VideoFolder(_document_folder(settings)).read_manifest("transcript")["summary"]
+    assert summary["language"].endswith("(uncertain)")

@@ -21,7 +21,7 @@ from deerin.enrich.frames import AnalysisFrame, analysis_frames, load_image
 from deerin.errors import DeerinError
 from deerin.index.artefacts import atomic_write_json
 from deerin.models.device import torch_device
-from deerin.models.registry import choice
+from deerin.models.registry import choice, quiet_transformers
 from deerin.models.weights import ModelError
 from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
 from deerin.settings import Settings
@@ -149,6 +149,7 @@ class ScaleClassifier:
             )
         from transformers import AutoImageProcessor, AutoModelForImageClassification
 
+        quiet_transformers()
         self.name = picked.name
         self.device = torch_device(settings)
         try:

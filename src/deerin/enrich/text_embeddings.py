@@ -23,7 +23,7 @@ import numpy as np
 from deerin.enrich.entities.texts import gather
 from deerin.index.artefacts import atomic_write_json
 from deerin.models.device import share_torch_cores, torch_device
-from deerin.models.registry import BUNDLED, bundled_model, hub_cache
+from deerin.models.registry import BUNDLED, bundled_model, hub_cache, quiet_transformers
 from deerin.models.weights import ModelError
 from deerin.pipeline.stage import Stage, StageContext, StageOutput
 from deerin.settings import Settings
@@ -119,6 +119,7 @@ def _load(location: str, device: str) -> Any:
     """The sentence-transformers model, once per process; only files already here."""
     from sentence_transformers import SentenceTransformer
 
+    quiet_transformers()
     try:
         return SentenceTransformer(location, device=device, local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:

@@ -295,6 +295,14 @@ def hub_cache(name: str) -> Path | None:
     return Path(found).parent if isinstance(found, str) else None
 
 
+def quiet_transformers() -> None:
+    """Turn off transformers' own progress bars ("Loading weights"): loading takes a
+    moment, and their lines would break into DEERIn's progress display."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+
+
 def _bundled_choice(model: BundledModel) -> ModelChoice:
     where = str(model.files[0].locate().parent) if model.files else "built in"
     kind = "bundled" if model.files else "rules"

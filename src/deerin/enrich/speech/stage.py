@@ -27,7 +27,7 @@ class TranscriptStage(Stage):
     """Transcribe the first audio stream with Whisper: segments, words, languages."""
 
     name = "transcript"
-    version = "1"
+    version = "2"
     requires = ("probe",)
     produces = ("transcript.json",)
 

@@ -2,13 +2,18 @@
 
 Each window is transcribed on its own with word timestamps and Silero voice activity
 detection (so music and silence are skipped, and not hallucinated into words), and its
-times are moved by the window's start. A multilingual model decodes each 30 s with the
-language it detects there (so a film that switches language is not forced into its first
-one), and the language of every stretch of speech (up to 30 s, ended early by a pause of
-2 s) is detected again for
-the record: runs of one language make ``languages`` (where it switches), and the language
-with the most speech is the video's. A stretch whose language Whisper is unsure of
-(probability under 0.5: often a language it does not know) is marked ``uncertain``.
+times are moved by the window's start.
+
+Languages cost no extra pass of the encoder. A multilingual model decodes each 30 s of
+speech in the language Whisper detects there, from the encoder output it decodes anyway
+(faster-whisper's ``multilingual``); :class:`LanguageTap` records that detection for the
+segments it produced. Only where those 30 s hold several stretches of speech (split at a
+pause of 2 s: a new speaker, scene or language) and the detection is unsure (as it is
+when two languages share the window), each stretch's language is detected from its own
+audio, and a stretch in another language is decoded again in it. Runs of one language
+make ``languages`` (where it switches), and the language with the most speech is the
+video's. A stretch whose language Whisper is unsure of (probability under 0.5: often a
+language it does not know) is marked ``uncertain``.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ ONSET_SHARE = 0.15  # of the word's loudest frame: where its sound begins
 AFTER_PAUSE = 0.3  # seconds of gap before a word that makes it start an utterance
 STRETCH = 30.0  # seconds of speech whose language is detected together (Whisper's window)
 TURN = 2.0  # seconds of pause that also end a stretch (a new speaker, scene or language)
+SURE = 0.9  # a window's language probability under which its stretches are checked apart
 UNSURE = 0.5  # language probability under which a stretch's language is marked uncertain
+MARGIN = 0.5  # seconds of sound kept around a stretch that is decoded again
 
 
 @dataclass
@@ -73,6 +80,44 @@ class Transcript:
         return best, round(weighted / max(speech[best], 1e-9), 3)
 
 
+class LanguageTap:
+    """CTranslate2's Whisper, keeping the language it detected last.
+
+    faster-whisper detects each window's language from the encoder output it decodes
+    anyway, but does not say which it chose; standing in for ``WhisperModel.model``, this
+    keeps it, numbered so that segments decoded together can be told apart.
+    """
+
+    def __init__(self, whisper: Any) -> None:
+        self.whisper = whisper
+        self.latest: tuple[int, str, float] = (0, "en", 1.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.whisper, name)
+
+    def detect_language(self, features: Any) -> Any:
+        results = self.whisper.detect_language(features)
+        token, probability = results[0][0]
+        self.latest = (self.latest[0] + 1, token[2:-2], float(probability))
+        return results
+
+    @classmethod
+    def on(cls, model: WhisperModel) -> LanguageTap:
+        """The tap on ``model``, put in place the first time."""
+        if not isinstance(model.model, cls):
+            model.model = cls(model.model)
+        return model.model
+
+
+@dataclass
+class Decoded:
+    """Segments decoded from one of Whisper's windows, and the language detected there."""
+
+    language: str
+    probability: float
+    segments: list[dict[str, Any]] = field(default_factory=list)
+
+
 def transcribe(
     model: WhisperModel,
     windows: Iterable[Window],
@@ -88,33 +133,95 @@ def transcribe(
 
 def _transcribe_window(model: WhisperModel, window: Window, result: Transcript) -> None:
     """Add one window's segments, its language runs and its speech time to ``result``."""
-    multilingual = bool(model.model.is_multilingual)
-    segments, info = model.transcribe(
-        window.samples, word_timestamps=True, vad_filter=True, multilingual=multilingual
-    )
-    found = [_segment(s, window.start, info.language) for s in segments]  # decodes here
-    snap_onsets(found, window)
-    if not found:
-        return  # no speech: the language "detected" in nothing means nothing
-    for segment in found:
-        segment["id"] = len(result.segments)
-        result.segments.append(segment)
-    result.speech_seconds += float(info.duration_after_vad)
-    for stretch in _stretches(found):
-        language, probability = info.language, float(info.language_probability)
-        if multilingual:
+    decoded, speech = _decode(model, window, None)
+    pieces = [(part, stretch) for part in decoded for stretch in _stretches(part.segments)]
+    if pieces:  # with no words, what VAD kept was not speech
+        result.speech_seconds += speech
+    for number, (part, stretch) in enumerate(pieces):
+        language, probability = part.language, part.probability
+        if probability < SURE and sum(piece[0] is part for piece in pieces) > 1:
             language, probability = _detect(model, window, stretch)
-        for segment in stretch:
-            segment["language"] = language
-        result.runs.append(
-            {
-                "start": stretch[0]["start"],
-                "end": stretch[-1]["end"],
-                "language": language,
-                "probability": probability,
-                "_speech": sum(s["end"] - s["start"] for s in stretch),
-            }
-        )
+            if language != part.language:
+                stretches = [piece[1] for piece in pieces]
+                stretch = _redecode(model, window, _between(stretches, number, window), language)
+        _add(result, stretch, language, probability)
+
+
+def _decode(
+    model: WhisperModel, window: Window, language: str | None
+) -> tuple[list[Decoded], float]:
+    """A window's segments grouped by the Whisper window that decoded them, and its seconds
+    of speech. Without ``language`` a multilingual model picks each window's language.
+
+    The language passed to faster-whisper is only a starting point when ``multilingual``
+    is on (every window's own detection replaces it), and passing one spares the separate
+    detection pass that faster-whisper otherwise runs first.
+    """
+    multilingual = language is None and bool(model.model.is_multilingual)
+    tap = LanguageTap.on(model)
+    segments, info = model.transcribe(
+        window.samples,
+        language=language or "en",
+        multilingual=multilingual,
+        word_timestamps=True,
+        vad_filter=True,
+    )
+    decoded: list[Decoded] = []
+    seen = -1
+    for segment in segments:  # decoded while iterated: the tap holds this window's language
+        number, heard, probability = tap.latest if multilingual else (0, info.language, 1.0)
+        if number != seen:
+            decoded.append(Decoded(heard, probability))
+            seen = number
+        decoded[-1].segments.append(_segment(segment, window.start, heard))
+    snap_onsets([segment for part in decoded for segment in part.segments], window)
+    return decoded, float(info.duration_after_vad)
+
+
+def _between(
+    stretches: list[list[dict[str, Any]]], number: int, window: Window
+) -> tuple[list[dict[str, Any]], float, float]:
+    """Stretch ``number``, and the end of the speech before it and the start of the speech
+    after it (or the window's edges)."""
+    before = stretches[number - 1][-1]["end"] if number else window.start
+    after = stretches[number + 1][0]["start"] if number + 1 < len(stretches) else window.end
+    return stretches[number], before, after
+
+
+def _redecode(
+    model: WhisperModel,
+    window: Window,
+    place: tuple[list[dict[str, Any]], float, float],
+    language: str,
+) -> list[dict[str, Any]]:
+    """A stretch decoded again in its own language, from its sound with a margin that
+    stays between its neighbours' words; the old segments if nothing came of it."""
+    stretch, before, after = place
+    start = max(before, stretch[0]["start"] - MARGIN)
+    end = min(after, stretch[-1]["end"] + MARGIN)
+    first, last = (round((time - window.start) * RATE) for time in (start, end))
+    piece = Window(window.start + first / RATE, window.samples[first:last])
+    decoded, _ = _decode(model, piece, language)
+    return [segment for part in decoded for segment in part.segments] or stretch
+
+
+def _add(
+    result: Transcript, stretch: list[dict[str, Any]], language: str, probability: float
+) -> None:
+    """A stretch's segments, numbered, and its language run, into ``result``."""
+    for segment in stretch:
+        segment["id"] = len(result.segments)
+        segment["language"] = language
+        result.segments.append(segment)
+    result.runs.append(
+        {
+            "start": stretch[0]["start"],
+            "end": stretch[-1]["end"],
+            "language": language,
+            "probability": probability,
+            "_speech": sum(s["end"] - s["start"] for s in stretch),
+        }
+    )
 
 
 def _stretches(segments: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -31,7 +31,7 @@ from deerin.enrich.tags.backend import (
     unit_rows,
 )
 from deerin.models.device import share_torch_cores, torch_device
-from deerin.models.registry import hub_cache
+from deerin.models.registry import hub_cache, quiet_transformers
 from deerin.models.weights import ModelError
 from deerin.settings import Settings
 
@@ -63,6 +63,7 @@ def load_model(location: str, device: str) -> tuple[Any, Any]:
     """Model and processor, once per process; only files already on this machine."""
     from transformers import AutoModel, AutoProcessor
 
+    quiet_transformers()
     try:
         model = AutoModel.from_pretrained(location, local_files_only=True)
         processor = AutoProcessor.from_pretrained(location, local_files_only=True)

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,17 +65,26 @@ class TechStage(Stage):
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
         threads = cpu_threads(self.settings)
+        errors = ItemErrors()
         result = run_checks(ctx.source, info, self.settings, threads, ctx.report)
+        if result.frames == 0 and info.audio:  # a sound ffmpeg cannot decode stops the pass
+            stream = info.audio[0]
+            errors.record(
+                f"audio stream {stream.index} ({stream.codec}) cannot be decoded, so silence, "
+                f"tone and loudness were not checked: {result.error_text}"
+            )
+            info = replace(info, audio=[])
+            result = run_checks(ctx.source, info, self.settings, threads, ctx.report)
         if result.frames == 0:
             raise DeerinError(
                 f"ffmpeg decoded no picture for the technical checks: {result.error_text}",
                 path=ctx.source,
                 hint="check that the file plays; re-copy or re-encode it if damaged",
             )
-        errors = ItemErrors()
-        problem = result.shortfall(info.duration)
-        if problem:
-            errors.record(problem, time=round(result.end, 3))
+        shortfall = result.shortfall(info.duration)
+        if shortfall:
+            errors.record(shortfall, time=round(result.end, 3))
+        problem = errors.items[0]["problem"] if errors.items else None
         events = build_events(result, self.settings)
         document = {
             "video_id": ctx.video_id,
@@ -451,7 +460,7 @@ def _summary(events: list[dict[str, Any]], result: CheckResult) -> dict[str, Any
     }
     loudness = result.loudness
     if not result.audio:
-        summary["audio"] = "none: silence, tone and loudness not checked"
+        summary["audio"] = "not checked (none, or not decodable): silence, tone, loudness"
     elif loudness and loudness["integrated_lufs"] is not None:
         summary["loudness"] = f"{loudness['integrated_lufs']:.1f} LUFS"
     return summary
