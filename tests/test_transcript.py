@@ -93,6 +93,10 @@ def test_words_and_sentence_starts(transcribed: tuple[Settings, Path, list[float
     assert heard == words_of(" ".join(SENTENCES))
     assert document["language"] == "en"
     assert document["model"]["name"] == "whisper-tiny.en"
+    assert document["language_probability"] is None  # English-only: given, not detected
+    assert [(r["probability"], r["uncertain"]) for r in document["languages"]] == [(None, False)]
+    summary = VideoFolder(_document_folder(settings)).read_manifest("transcript")["summary"]
+    assert summary["language"] == "en (not detected: the model knows only English)"
     firsts = [sentence.split()[0] for sentence in SENTENCES]
     starts = [w["start"] for w in words if w["word"] in firsts]
     for start, truth in zip(starts, onsets, strict=True):

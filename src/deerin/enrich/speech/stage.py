@@ -119,7 +119,6 @@ def _summary(result: Transcript) -> dict[str, Any]:
     """A line for `deerin status`: how much was said, in what language; or that nothing was."""
     if not result.segments:
         return {"speech": "none found (silence or music only)"}
-    language, _ = result.language()
     words = sum(len(segment["words"]) for segment in result.segments)
     return {
         "segments": len(result.segments),
@@ -129,5 +128,5 @@ def _summary(result: Transcript) -> dict[str, Any]:
             run["language"] + (" (uncertain)" if run["uncertain"] else "")
             for run in result.languages()
         )
-        or language,
+        + ("" if result.detected else " (not detected: the model knows only English)"),
     }

@@ -47,6 +47,7 @@ class Transcript:
     segments: list[dict[str, Any]] = field(default_factory=list)
     runs: list[dict[str, Any]] = field(default_factory=list)  # per window with speech
     speech_seconds: float = 0.0
+    detected: bool = True  # False for an English-only model: its "en" is given, not heard
 
     def languages(self) -> list[dict[str, Any]]:
         """Consecutive windows of one language merged: where the language switches."""
@@ -63,7 +64,9 @@ class Transcript:
                 merged.append(dict(run))
         return [
             {**{key: round(v, 3) if isinstance(v, float) else v for key, v in run.items()
-                if key != "_speech"}, "uncertain": bool(run["probability"] < UNSURE)}
+                if key != "_speech"},
+             "probability": round(run["probability"], 3) if self.detected else None,
+             "uncertain": bool(self.detected and run["probability"] < UNSURE)}
             for run in merged
         ]  # fmt: skip
 
@@ -77,7 +80,7 @@ class Transcript:
         best = max(speech, key=lambda name: speech[name])
         runs = [run for run in self.runs if run["language"] == best]
         weighted = sum(run["probability"] * run["_speech"] for run in runs)
-        return best, round(weighted / max(speech[best], 1e-9), 3)
+        return best, round(weighted / max(speech[best], 1e-9), 3) if self.detected else None
 
 
 class LanguageTap:
@@ -133,6 +136,7 @@ def transcribe(
 
 def _transcribe_window(model: WhisperModel, window: Window, result: Transcript) -> None:
     """Add one window's segments, its language runs and its speech time to ``result``."""
+    result.detected = bool(model.model.is_multilingual)
     decoded, speech = _decode(model, window, None)
     pieces = [(part, stretch) for part in decoded for stretch in _stretches(part.segments)]
     if pieces:  # with no words, what VAD kept was not speech
