@@ -1,4 +1,4 @@
-"""Throughput of the visual enrichment stages on SD footage, stage by stage.
+"""Throughput of the enrichment stages (seen, heard and said) on SD footage, stage by stage.
 
 Ingests the files twice with 2 workers, both without proxies: once with only the
 foundation stages (probe, shots, keyframes) as the baseline, once with every stage.
@@ -73,7 +73,7 @@ def main() -> None:
         full_wall = ingest(files, Path(full), args.workers, ("proxy",))
         per_stage = stage_seconds(Path(full))
         frames = analysis_frames(Path(full))
-    visual = [s for s in stages if s not in (*BASELINE, "proxy")]
+    enrichment = [s for s in stages if s not in (*BASELINE, "proxy")]
     print(f"{len(files)} files, {seconds:.1f} s of video, {frames} analysis frames "
           f"(one per {seconds / frames:.1f} s), {args.workers} workers\n")
     print("| run | wall s | x real time |\n|---|---:|---:|")
@@ -81,13 +81,13 @@ def main() -> None:
     print(f"| every stage except proxy | {full_wall:.1f} | {seconds / full_wall:.1f} |")
     print("\n| stage | seconds (all videos) | ms per analysis frame | x real time, one worker |")
     print("|---|---:|---:|---:|")
-    for stage in visual:
+    for stage in enrichment:
         took = per_stage.get(stage, 0.0)
         pace = seconds / took if took else float("inf")
         print(f"| {stage} | {took:.1f} | {1000 * took / frames:.0f} | {pace:.0f} |")
-    visual_total = sum(per_stage.get(s, 0.0) for s in visual)
-    print(f"| all visual stages | {visual_total:.1f} | {1000 * visual_total / frames:.0f} | "
-          f"{seconds / visual_total:.1f} |")
+    total = sum(per_stage.get(s, 0.0) for s in enrichment)
+    print(f"| all enrichment stages | {total:.1f} | {1000 * total / frames:.0f} | "
+          f"{seconds / total:.1f} |")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "visual_throughput.json").write_text(json.dumps({
