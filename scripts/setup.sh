@@ -47,7 +47,7 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   quiet "${pip[@]}" "torch==2.13.0"
   # llama-cpp-python compiles llama.cpp (about 4 minutes); portable flags, so the build
   # runs on any x86-64 machine rather than only this CPU.
-  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" quiet "${pip[@]}" -e ".[dev]" "torch==2.13.0"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" quiet "${pip[@]}" -e ".[dev,cluster]" "torch==2.13.0"
   # These declare the GUI opencv-python, which would clash with the headless build.
   quiet "${pip[@]}" --no-deps -r requirements-nodeps.txt
   echo "$want" >"$stamp"

@@ -37,6 +37,21 @@ class Settings(BaseSettings):
         ge=1,
         description="Videos processed in parallel by the local executor.",
     )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="Where videos are processed: 'local' is a process pool on this machine "
+        "('workers' of them); 'ray' hands each video to a Ray cluster as one task.",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="The Ray cluster to use: unset starts Ray on this machine; 'auto' joins "
+        "the cluster this machine belongs to (after `ray start`); or 'ray://HOST:10001'.",
+    )
+    ray_cpus_per_video: float = Field(
+        default=1.0,
+        gt=0,
+        description="CPUs Ray reserves for each video's task; its models get as many threads.",
+    )
     shot_method: ShotMethod = Field(
         default="auto",
         description="Shot detector: 'auto' picks TransNetV2 on a GPU, PySceneDetect on CPU.",

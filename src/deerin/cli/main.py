@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -88,6 +88,18 @@ def ingest_cmd(
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for another ingest of this collection.")
     ] = False,
+    executor: Annotated[
+        Literal["local", "ray"] | None,
+        typer.Option("--executor", help="local (a process pool here) or ray (a Ray cluster)."),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="With --executor ray: 'auto' joins this node's cluster (after `ray start`), "
+            "ray://HOST:10001 a remote one; unset starts Ray here.",
+        ),
+    ] = None,
     skip: Annotated[
         list[str] | None,
         typer.Option("--skip", help="Do not run this stage (repeatable), e.g. --skip captions."),
@@ -107,6 +119,8 @@ def ingest_cmd(
         shot_method=shot_method,
         proxy=proxy,
         skip_stages=skip,
+        executor=executor,
+        ray_address=ray_address,
         **model_overrides(model or []),
     )
     name = collection or _default_collection(paths)

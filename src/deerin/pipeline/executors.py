@@ -1,7 +1,7 @@
 """Executors: where the per-video work runs. Stages never know which one it is.
 
-``LocalExecutor`` uses a process pool on this machine; a Ray executor for clusters
-implements the same two-method interface (see docs/architecture.md).
+``LocalExecutor`` uses a process pool on this machine; ``RayExecutor``
+(:mod:`.ray_executor`) hands each video to a Ray cluster through the same interface.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Protocol
 
 from deerin.pipeline.runner import StageEvent, VideoJob, VideoResult, process_video
+from deerin.settings import Settings
 
 OnEvent = Callable[[StageEvent], None]
 
@@ -96,6 +97,11 @@ def _drain(events: mp.Queue, on_event: OnEvent) -> None:
             return
 
 
-def make_executor(workers: int) -> Executor:
-    """A process pool for several workers; plain in-process execution for one."""
+def make_executor(settings: Settings) -> Executor:
+    """Ray when asked for; else a process pool for several workers, in-process for one."""
+    if settings.executor == "ray":
+        from deerin.pipeline.ray_executor import RayExecutor
+
+        return RayExecutor(settings.ray_address, settings.ray_cpus_per_video)
+    workers = settings.workers
     return InlineExecutor() if workers <= 1 else LocalExecutor(workers)

@@ -208,7 +208,7 @@ def _run(
 
     reporter.start(videos, list(jobs[0].stages))
     try:
-        for result in make_executor(settings.workers).run(jobs, on_event):
+        for result in make_executor(settings).run(jobs, on_event):
             settled.add(result.video_id)
             reporter.video_done(result.video_id, result.ok)
             _settle(result.video_id, result.outcomes, catalogue, collection, report, settings)

@@ -1,0 +1,98 @@
+"""The Ray executor: each video one Ray task, on a cluster or on this machine.
+
+For a collection that outgrows one machine. A task runs the same
+:func:`~deerin.pipeline.runner.process_video` as the local pool does, so stages never
+know where they run. Every node must see the same paths (the data directory and the
+videos, on the shared file system of a SLURM cluster or a Kubernetes volume) and have
+DEERIn installed as here. Workers' events (a stage started, progressed, ended) come
+back through a Ray queue and are handed to the caller in its own thread, so the
+catalogue keeps its one writer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from deerin.errors import DeerinError
+from deerin.pipeline.runner import StageEvent, VideoJob, VideoResult, process_video
+
+WAIT = 0.2  # seconds between looks at the workers' events
+EVENTS_AT_ONCE = 1000  # events taken from the queue in one call
+
+
+class RayExecutor:
+    """Runs each video as a Ray task reserving ``cpus_per_video`` CPUs."""
+
+    def __init__(self, address: str | None, cpus_per_video: float) -> None:
+        self.address = address
+        self.cpus_per_video = cpus_per_video
+
+    def run(
+        self, jobs: list[VideoJob], on_event: Callable[[StageEvent], None]
+    ) -> Iterator[VideoResult]:
+        ray = _connect(self.address)
+        from ray.util.queue import Queue
+
+        events = Queue()
+        task = ray.remote(num_cpus=self.cpus_per_video)(_work)
+        pending = [task.remote(job, self.cpus_per_video, events) for job in jobs]
+        try:
+            while pending:
+                finished, pending = ray.wait(pending, num_returns=1, timeout=WAIT)
+                _drain(events, on_event)
+                for ref in finished:
+                    yield ray.get(ref)
+        except BaseException:
+            # Ctrl-C or a store failure: stop the tasks now. Their unpublished scratch
+            # files are removed on the next run, as with the local pool.
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+        finally:
+            _drain(events, on_event)
+            events.shutdown()
+            if self.address is None:
+                ray.shutdown()
+
+
+def _connect(address: str | None) -> Any:
+    """Ray, started here (no address) or connected to the cluster at ``address``."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise DeerinError(
+            "the Ray executor needs Ray, which is not installed",
+            hint="run scripts/setup.sh, or `pip install 'deerin[cluster]'`",
+        ) from exc
+    if not ray.is_initialized():
+        try:
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise DeerinError(
+                f"cannot reach the Ray cluster at {address or 'this machine'} ({exc})",
+                hint="start it with `ray start --head` (see the README's cluster section), "
+                "or set ray_address",
+            ) from exc
+    return ray
+
+
+def _work(job: VideoJob, cpus: float, events: Any) -> VideoResult:
+    """One video on a Ray worker, whose models get the task's share of the node's cores."""
+    share = max(1, round((os.cpu_count() or 1) / cpus))
+    here = replace(job, settings=job.settings.model_copy(update={"workers": share}))
+    return process_video(here, events.put)
+
+
+def _drain(events: Any, on_event: Callable[[StageEvent], None]) -> None:
+    """Hand the queued worker events to the caller, in the caller's thread."""
+    while count := events.qsize():
+        for event in events.get_nowait_batch(min(count, EVENTS_AT_ONCE)):
+            on_event(event)
