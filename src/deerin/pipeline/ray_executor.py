@@ -33,7 +33,7 @@ class RayExecutor:
     def run(
         self, jobs: list[VideoJob], on_event: Callable[[StageEvent], None]
     ) -> Iterator[VideoResult]:
-        ray = _connect(self.address)
+        ray, connected_here = _connect(self.address)
         from ray.util.queue import Queue
 
         events = Queue()
@@ -54,12 +54,13 @@ class RayExecutor:
         finally:
             _drain(events, on_event)
             events.shutdown()
-            if self.address is None:
-                ray.shutdown()
+            if connected_here:
+                ray.shutdown()  # stops a Ray started here; only disconnects from a cluster
 
 
-def _connect(address: str | None) -> Any:
-    """Ray, started here (no address) or connected to the cluster at ``address``."""
+def _connect(address: str | None) -> tuple[Any, bool]:
+    """Ray, started here (no address) or connected to the cluster at ``address``; and
+    whether this call connected it (so the caller disconnects when done)."""
     try:
         import ray
     except ImportError as exc:
@@ -67,21 +68,22 @@ def _connect(address: str | None) -> Any:
             "the Ray executor needs Ray, which is not installed",
             hint="run scripts/setup.sh, or `pip install 'deerin[cluster]'`",
         ) from exc
-    if not ray.is_initialized():
-        try:
-            ray.init(
-                address=address,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise DeerinError(
-                f"cannot reach the Ray cluster at {address or 'this machine'} ({exc})",
-                hint="start it with `ray start --head` (see the README's cluster section), "
-                "or set ray_address",
-            ) from exc
-    return ray
+    if ray.is_initialized():
+        return ray, False
+    try:
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise DeerinError(
+            f"cannot reach the Ray cluster at {address or 'this machine'} ({exc})",
+            hint="start it with `ray start --head` (see the README's cluster section), "
+            "or set ray_address",
+        ) from exc
+    return ray, True
 
 
 def _work(job: VideoJob, cpus: float, events: Any) -> VideoResult:
