@@ -16,17 +16,21 @@ from pathlib import Path
 import pytest
 
 from conftest import ffmpeg, make_cuts_video
+from deerin.pipeline.executors import WORKER_NAME
 from deerin.pipeline.ingest import collection_lock
+from deerin.pipeline.registry import stage_names
 from deerin.settings import Settings
 
 NO_DAC = [
-    "setpriv", "--inh-caps=-dac_override,-dac_read_search",
+    "setpriv",
+    "--inh-caps=-dac_override,-dac_read_search",
     "--bounding-set=-dac_override,-dac_read_search",
 ]
 
 
-def deerin(store: Path, *args: str, prefix: list[str] | None = None,
-           timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def deerin(
+    store: Path, *args: str, prefix: list[str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line against ``store``."""
     cmd = [*(prefix or []), sys.executable, "-m", "deerin", "--data-dir", str(store), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
@@ -61,15 +65,29 @@ def messy_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "empty.mov").write_bytes(b"")
     (root / "not really.mp4").write_text("this is text, not a film")
     ffmpeg("-f", "lavfi", "-i", "sine=d=2", str(root / "audio only.mka"))
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=1", "-frames:v", "1",
-           str(root / "still.mkv"))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x120:r=10:d=1",
+        "-frames:v",
+        "1",
+        str(root / "still.mkv"),
+    )
     data = good.read_bytes()
     (root / "truncated.mp4").write_bytes(data[: len(data) // 2])
     make_cuts_video(root / "broken.mkv", audio=False)  # mkv survives truncation better
     blob = (root / "broken.mkv").read_bytes()
     (root / "broken.mkv").write_bytes(blob[: int(len(blob) * 0.6)])
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=2", "-c:v", "mjpeg",
-           str(root / "strange codec.avi"))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=160x120:r=10:d=2",
+        "-c:v",
+        "mjpeg",
+        str(root / "strange codec.avi"),
+    )
     weird = (root / "strange codec.avi").read_bytes().replace(b"MJPG", b"QQQQ")
     (root / "strange codec.avi").write_bytes(weird)
     return root
@@ -78,8 +96,9 @@ def messy_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ingested(messy_collection: Path, tmp_path_factory: pytest.TempPathFactory):
     store = tmp_path_factory.mktemp("store")
-    done = deerin(store, "--log-json", "ingest", str(messy_collection), "-c", "messy",
-                  "-w", "2", "--no-proxy")
+    done = deerin(
+        store, "--log-json", "ingest", str(messy_collection), "-c", "messy", "-w", "2", "--no-proxy"
+    )
     return store, done
 
 
@@ -141,8 +160,7 @@ def test_rerun_skips_finished_work(ingested, messy_collection: Path) -> None:
     store, _ = ingested
     manifest = next(store.glob("videos/*/*/stages/shots.json"))
     before = manifest.read_text()
-    done = deerin(store, "--log-json", "ingest", str(messy_collection), "-c", "messy",
-                  "--no-proxy")
+    done = deerin(store, "--log-json", "ingest", str(messy_collection), "-c", "messy", "--no-proxy")
     # Failed stages are tried again (the user may have fixed something); nothing that
     # finished is done again.
     ended = {e["status"] for e in stage_events(done.stderr) if e["status"] != "running"}
@@ -156,8 +174,7 @@ def test_redo_forces_a_stage_and_what_reads_it(tmp_path: Path) -> None:
     store = tmp_path / "store"
     assert deerin(store, "ingest", str(video), "--no-proxy").returncode == 0
     done = deerin(store, "--log-json", "ingest", str(video), "--no-proxy", "--redo", "shots")
-    ended = {e["stage"]: e["status"] for e in stage_events(done.stderr)
-             if e["status"] != "running"}
+    ended = {e["stage"]: e["status"] for e in stage_events(done.stderr) if e["status"] != "running"}
     assert ended["probe"] == "cached"
     assert ended["shots"] == "done" and ended["keyframes"] == "done"
 
@@ -179,8 +196,17 @@ def test_provenance_on_every_output(tmp_path: Path) -> None:
 def _slow_collection(root: Path, count: int) -> Path:
     root.mkdir(exist_ok=True)
     for i in range(count):
-        ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=640x480:r=25:d=8,hue=h={i * 40}",
-               "-c:v", "libx264", "-preset", "ultrafast", str(root / f"tape {i}.mp4"))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=s=640x480:r=25:d=8,hue=h={i * 40}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            str(root / f"tape {i}.mp4"),
+        )
     return root
 
 
@@ -195,8 +221,19 @@ def _wait_for(predicate, timeout: float = 120) -> None:
 def test_interrupted_ingest_resumes_without_losing_or_redoing(tmp_path: Path, how: str) -> None:
     folder = _slow_collection(tmp_path / "tapes", 3)
     store = tmp_path / "store"
-    cmd = [sys.executable, "-m", "deerin", "--data-dir", str(store), "--log-json", "ingest",
-           str(folder), "-w", "1", "--no-proxy"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "deerin",
+        "--data-dir",
+        str(store),
+        "--log-json",
+        "ingest",
+        str(folder),
+        "-w",
+        "1",
+        "--no-proxy",
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
     _wait_for(lambda: len(list(store.glob("videos/*/*/stages/keyframes.json"))) >= 1)
     finished = {p: p.read_text() for p in store.glob("videos/*/*/stages/*.json")}
@@ -211,6 +248,54 @@ def test_interrupted_ingest_resumes_without_losing_or_redoing(tmp_path: Path, ho
         assert path.read_text() == text, f"{path} was redone"
     assert len(list(store.glob("videos/*/*/stages/keyframes.json"))) == 3
     assert not list(store.rglob(".tmp-*"))
+
+
+QUICK = ("probe", "shots", "keyframes", "frames", "tags")  # stages for a short busy ingest
+
+
+def _pool_workers(parent: int) -> set[int]:
+    """The live process-pool workers of an ingest (they name themselves)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue  # gone meanwhile
+        state, ppid = fields.split()[:2]
+        if name.endswith(f"({WORKER_NAME}") and state != "Z" and int(ppid) == parent:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_a_worker_that_dies_is_retried_alone_and_fails_its_video_only_if_it_dies_again(
+    tmp_path: Path,
+) -> None:
+    folder = _slow_collection(tmp_path / "tapes", 3)
+    store = tmp_path / "store"
+    skip = [f"--skip={stage}" for stage in stage_names() if stage not in QUICK]
+    cmd = [sys.executable, "-m", "deerin", "--data-dir", str(store), "--log-json", "ingest",
+           str(folder), "-w", "2", "--no-proxy", *skip]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: list(store.glob("videos/*/*/stages/shots.json")))  # workers busy
+    first = _pool_workers(proc.pid)
+    assert len(first) == 2
+    os.kill(min(first), signal.SIGKILL)  # like the kernel's out-of-memory killer
+    _wait_for(lambda: _pool_workers(proc.pid) - first)  # a video is retried alone...
+    (alone,) = _pool_workers(proc.pid) - first
+    os.kill(alone, signal.SIGKILL)  # ...and dies again: that video fails, the rest go on
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 1, stderr
+    report = by_name(status(store))
+    failed = {
+        name: [s["detail"] for s in video["stages"].values() if s["status"] == "failed"]
+        for name, video in report.items()
+    }
+    failed = {name: details for name, details in failed.items() if details}
+    assert len(report) == 3 and len(failed) == 1, failed
+    ((name, details),) = failed.items()
+    assert len(details) == 1 and name in details[0] and "worker process died" in details[0]
+    others = [video for other, video in report.items() if other != name]
+    assert all(s["status"] in ("done", "skipped") for v in others for s in v["stages"].values())
 
 
 def test_second_ingest_of_a_collection_refuses_or_waits(tmp_path: Path) -> None:
@@ -289,13 +374,18 @@ def test_full_disk_is_a_clear_error_and_leaves_no_partial_artefact(tmp_path: Pat
         f"'{sys.executable}' -m deerin --data-dir '{mount}/store' ingest '{video}' --no-proxy; "
         f"code=$?; find '{mount}' -name '.tmp-*' | head -1 > '{tmp_path}/leftover'; "
         f"for m in '{mount}'/store/videos/*/*/stages/*.json; do [ -e \"$m\" ] || continue; "
-        f"python3 -c \"import json,sys,os; m=json.load(open(sys.argv[1])); "
+        f'python3 -c "import json,sys,os; m=json.load(open(sys.argv[1])); '
         f"d=os.path.dirname(os.path.dirname(sys.argv[1])); "
         f"sys.exit(0 if all(os.path.exists(os.path.join(d,o)) for o in m['outputs']) else 3)\" "
         f"\"$m\" || echo incomplete >> '{tmp_path}/leftover'; done; exit $code"
     )
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
-                          text=True, timeout=300, check=False)
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if done.returncode == 99:
         pytest.skip("cannot mount a tmpfs in this sandbox")
     assert done.returncode == 2, done.stderr

@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import queue
 import signal
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Protocol
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Protocol
 
-from deerin.pipeline.runner import StageEvent, VideoJob, VideoResult, process_video
+from deerin.pipeline.runner import FAILED, StageEvent, VideoJob, VideoResult, process_video
 from deerin.settings import Settings
 
 OnEvent = Callable[[StageEvent], None]
@@ -35,12 +38,15 @@ class InlineExecutor:
             yield process_video(job, on_event)
 
 
-_events: mp.Queue | None = None  # set in each pool worker by _init_worker
+WORKER_NAME = "deerin-worker"  # the pool workers' process name
+_events: Any = None  # the events queue, set in each pool worker by _init_worker
 
 
-def _init_worker(events: mp.Queue) -> None:
+def _init_worker(events: Any) -> None:
     global _events
     _events = events
+    with contextlib.suppress(OSError):  # Linux: top, ps and the OOM killer's log name it
+        Path("/proc/self/comm").write_text(WORKER_NAME)
     # Being stopped (Ctrl-C, a failed store) unwinds like an exception, so the
     # stage's scratch folder is removed rather than left for the next run.
     signal.signal(signal.SIGTERM, _exit_on_terminate)
@@ -55,28 +61,78 @@ def _work(job: VideoJob) -> VideoResult:
     return process_video(job, _events.put)
 
 
+class StageTracker:
+    """Passes worker events on, remembering the stage each video last started, so that a
+    video whose worker died can be failed at the stage it was in."""
+
+    def __init__(self, on_event: OnEvent) -> None:
+        self.on_event = on_event
+        self.stages: dict[str, str] = {}
+
+    def __call__(self, event: StageEvent) -> None:
+        if event.status == "running":
+            self.stages[event.video_id] = event.stage
+        self.on_event(event)
+
+    def died(self, job: VideoJob) -> VideoResult:
+        """The result of a video whose worker died (and would again), reported as failed."""
+        stage = self.stages.get(job.video_id, "probe")
+        event = StageEvent(
+            job.video_id,
+            stage,
+            FAILED,
+            f"{job.source}: the worker process died during this stage (killed for memory, "
+            "or a crash in a decoder or model) — check that the file plays; with fewer "
+            "--workers there is more memory for each",
+        )
+        self.on_event(event)
+        return VideoResult(job.video_id, {stage: event})
+
+
 class LocalExecutor:
-    """A pool of worker processes on this machine, one video per worker at a time."""
+    """A pool of worker processes on this machine, one video per worker at a time.
+
+    A worker that dies (killed for memory, or a decoder crash) breaks the whole pool.
+    The videos it may have been working on are then run again one at a time, each in
+    a pool of its own: a video that kills its worker even alone is failed with the
+    reason, and the rest of the collection goes on.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
     def run(self, jobs: list[VideoJob], on_event: OnEvent) -> Iterator[VideoResult]:
-        context = mp.get_context("spawn")  # no forked torch/ffmpeg state
-        events: mp.Queue = context.Queue()
+        tracked = StageTracker(on_event)
+        remaining = list(jobs)
+        while remaining:
+            suspects, remaining = yield from _pool_round(remaining, self.workers, tracked)
+            for job in suspects:
+                crashed, unstarted = yield from _pool_round([job], 1, tracked)
+                for culprit in crashed + unstarted:
+                    yield tracked.died(culprit)
+
+
+def _pool_round(
+    jobs: list[VideoJob], workers: int, on_event: OnEvent
+) -> Generator[VideoResult, None, tuple[list[VideoJob], list[VideoJob]]]:
+    """Run ``jobs`` in one pool, yielding results. If a worker dies, returns the jobs that
+    were running then (suspects) and those not started; else two empty lists.
+
+    Events travel through a manager's queue, not a pipe the workers share: a worker
+    killed halfway through writing to a pipe would leave a partial message that blocks
+    its reader for ever.
+    """
+    context = mp.get_context("spawn")  # no forked torch/ffmpeg state
+    with context.Manager() as manager:
+        events = manager.Queue()
         pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(jobs)) or 1,
+            max_workers=min(workers, len(jobs)) or 1,
             mp_context=context,
             initializer=_init_worker,
             initargs=(events,),
         )
         try:
-            pending: set[Future[VideoResult]] = {pool.submit(_work, job) for job in jobs}
-            while pending:
-                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(events, on_event)
-                for future in finished:
-                    yield future.result()
+            return (yield from _collect(pool, jobs, events, on_event))
         except BaseException:
             # Ctrl-C or a store failure: stop the workers now rather than after their
             # current video. Their unpublished scratch files are removed on the next run.
@@ -88,7 +144,35 @@ class LocalExecutor:
             _drain(events, on_event)
 
 
-def _drain(events: mp.Queue, on_event: OnEvent) -> None:
+def _collect(
+    pool: ProcessPoolExecutor, jobs: list[VideoJob], events: Any, on_event: OnEvent
+) -> Generator[VideoResult, None, tuple[list[VideoJob], list[VideoJob]]]:
+    """Submit ``jobs`` to ``pool`` and yield their results as they finish (see
+    :func:`_pool_round`)."""
+    futures = {pool.submit(_work, job): job for job in jobs}
+    started: set[str] = set()  # ids of the videos seen running
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+        started |= {futures[f].video_id for f in pending if f.running()}
+        _drain(events, on_event)
+        broken = {f for f in finished if isinstance(f.exception(), BrokenProcessPool)}
+        for future in finished - broken:
+            yield future.result()  # a StoreError is raised here, as from process_video
+        if broken:
+            unfinished = pending | broken
+            return _split([futures[f] for f in futures if f in unfinished], started)
+    return [], []
+
+
+def _split(unfinished: list[VideoJob], started: set[str]) -> tuple[list[VideoJob], list[VideoJob]]:
+    """The unfinished jobs of a broken pool: those seen running (all of them when none
+    was: a worker may die before it is seen), and the rest."""
+    suspects = [job for job in unfinished if job.video_id in started] or unfinished
+    return suspects, [job for job in unfinished if job not in suspects]
+
+
+def _drain(events: Any, on_event: OnEvent) -> None:
     """Hand queued worker events to the caller, in the caller's thread."""
     while True:
         try:

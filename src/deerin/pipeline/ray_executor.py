@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from deerin.errors import DeerinError
+from deerin.pipeline.executors import StageTracker
 from deerin.pipeline.runner import StageEvent, VideoJob, VideoResult, process_video
 
 WAIT = 0.2  # seconds between looks at the workers' events
@@ -34,17 +35,25 @@ class RayExecutor:
         self, jobs: list[VideoJob], on_event: Callable[[StageEvent], None]
     ) -> Iterator[VideoResult]:
         ray, connected_here = _connect(self.address)
+        from ray.exceptions import NodeDiedError, OutOfMemoryError, WorkerCrashedError
         from ray.util.queue import Queue
 
         events = Queue()
-        task = ray.remote(num_cpus=self.cpus_per_video)(_work)
-        pending = [task.remote(job, self.cpus_per_video, events) for job in jobs]
+        tracked = StageTracker(on_event)
+        # A task whose worker dies runs once more (Ray's retry); dying twice fails it.
+        task = ray.remote(num_cpus=self.cpus_per_video, max_retries=1)(_work)
+        jobs_of = {task.remote(job, self.cpus_per_video, events): job for job in jobs}
+        pending = list(jobs_of)
         try:
             while pending:
                 finished, pending = ray.wait(pending, num_returns=1, timeout=WAIT)
-                _drain(events, on_event)
+                _drain(events, tracked)
                 for ref in finished:
-                    yield ray.get(ref)
+                    try:
+                        yield ray.get(ref)
+                    except (WorkerCrashedError, OutOfMemoryError, NodeDiedError):
+                        _drain(events, tracked)
+                        yield tracked.died(jobs_of[ref])
         except BaseException:
             # Ctrl-C or a store failure: stop the tasks now. Their unpublished scratch
             # files are removed on the next run, as with the local pool.
@@ -52,7 +61,7 @@ class RayExecutor:
                 ray.cancel(ref, force=True)
             raise
         finally:
-            _drain(events, on_event)
+            _drain(events, tracked)
             events.shutdown()
             if connected_here:
                 ray.shutdown()  # stops a Ray started here; only disconnects from a cluster

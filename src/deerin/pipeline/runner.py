@@ -31,6 +31,8 @@ from deerin.pipeline.registry import build_stages
 from deerin.pipeline.stage import Stage, StageContext, StageOutput, probed
 from deerin.settings import Settings
 
+REPORT_EVERY = 0.5  # seconds of wall-clock time between a stage's progress events
+
 # Final states a stage can reach in one run.
 DONE, PARTIAL, SKIPPED, FAILED, BLOCKED, CACHED = (
     "done",
@@ -152,8 +154,15 @@ def _execute(
     """Run the stage in a staging folder, publish its files, then write its manifest."""
     with staging_dir(folder.root, stage.name) as staging:
 
+        last = time.monotonic()
+
         def report(fraction: float) -> None:
-            emit(StageEvent(job.video_id, stage.name, "progress", fraction=min(1.0, fraction)))
+            """Pass progress on at most every REPORT_EVERY s: stages may report per frame."""
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= REPORT_EVERY or fraction >= 1.0:
+                last = now
+                emit(StageEvent(job.video_id, stage.name, "progress", fraction=min(1.0, fraction)))
 
         ctx = StageContext(job.video_id, Path(job.source), folder, staging, job.settings, report)
         output = stage.run(ctx)

@@ -10,8 +10,6 @@ stage says where decoding stopped instead of failing.
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -29,7 +27,6 @@ from deerin.models.device import torch_device
 from deerin.pipeline.stage import Stage, StageContext, StageOutput
 
 BARCODE_HEIGHT = 120
-REPORT_EVERY = 1.0  # seconds of wall-clock time between progress reports
 
 
 class ShotsStage(Stage):
@@ -69,12 +66,12 @@ class ShotsStage(Stage):
         stream = FrameStream(info, [size])
         times: list[float] = []
         colours: list[np.ndarray] = []
-        report = _throttled(ctx.report, info.duration)
+        duration = info.duration
         for frame in stream:
             detector.process(frame.index, frame.time, frame.image(size))
             colours.append(_mean_colour(frame.image(size), size))
             times.append(frame.time)
-            report(frame.time)
+            ctx.report(min(1.0, frame.time / duration) if duration > 0 else 0.0)
         if not times:
             raise DeerinError(
                 f"no video frame could be decoded ({stream.stopped or 'empty stream'})",
@@ -151,17 +148,3 @@ def _summary(shots: list[dict[str, Any]]) -> dict[str, int]:
         "fades": kinds.count("fade"),
         "dissolves": kinds.count("dissolve"),
     }
-
-
-def _throttled(report: Callable[[float], None], duration: float) -> Callable[[float], None]:
-    """Pass the fraction decoded to ``report`` about once a second, not once a frame."""
-    last = time.monotonic()
-
-    def progress(position: float) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= REPORT_EVERY:
-            last = now
-            report(min(1.0, position / duration) if duration > 0 else 0.0)
-
-    return progress
