@@ -60,23 +60,29 @@ def scenedetect_alone(files: list[Path], parallel: int) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def footage(description: str) -> tuple[list[Path], int, float]:
+    """The files named on the command line (else the Popeye DVD excerpts), the number of
+    workers, and the seconds of video in all."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     files = args.files or sorted((MEDIA / "popeye").glob("mkv_vob_*.mkv"))
     if not files:
         raise SystemExit(f"no files given and none found in {MEDIA}")
-    seconds = sum(duration(f) for f in files)
+    return files, args.workers, sum(duration(f) for f in files)
+
+
+def main() -> None:
+    files, workers, seconds = footage(__doc__.splitlines()[0])
     peer = "scenedetect detect-adaptive detect-threshold"
     rows = {
-        "deerin probe+shots+keyframes": deerin_ingest(files, False, args.workers),
-        "deerin probe+shots+keyframes+proxy": deerin_ingest(files, True, args.workers),
+        "deerin probe+shots+keyframes": deerin_ingest(files, False, workers),
+        "deerin probe+shots+keyframes+proxy": deerin_ingest(files, True, workers),
         f"{peer}, 1 at a time": scenedetect_alone(files, 1),
-        f"{peer}, {args.workers} at a time": scenedetect_alone(files, args.workers),
+        f"{peer}, {workers} at a time": scenedetect_alone(files, workers),
     }
-    print(f"{len(files)} files, {seconds:.1f} s of video, {args.workers} workers\n")
+    print(f"{len(files)} files, {seconds:.1f} s of video, {workers} workers\n")
     print("| run | wall s | x real time |\n|---|---:|---:|")
     for name, wall in rows.items():
         print(f"| {name} | {wall:.1f} | {seconds / wall:.1f} |")

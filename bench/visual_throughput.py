@@ -11,7 +11,6 @@ CPU-side seconds the workers spent in it, per analysis frame.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
 import subprocess
@@ -20,7 +19,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from throughput import BIN, MEDIA, ROOT, duration  # run as bench/visual_throughput.py
+from throughput import BIN, ROOT, footage  # run as bench/visual_throughput.py
 
 BASELINE = ("probe", "shots", "keyframes")
 
@@ -58,24 +57,17 @@ def all_stages() -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="*", type=Path)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    files = args.files or sorted((MEDIA / "popeye").glob("mkv_vob_*.mkv"))
-    if not files:
-        raise SystemExit(f"no files given and none found in {MEDIA}")
-    seconds = sum(duration(f) for f in files)
+    files, workers, seconds = footage(__doc__.splitlines()[0])
     stages = all_stages()
     with tempfile.TemporaryDirectory() as base, tempfile.TemporaryDirectory() as full:
         skip = (*[s for s in stages if s not in BASELINE], "people", "duplicates")
-        base_wall = ingest(files, Path(base), args.workers, skip)
-        full_wall = ingest(files, Path(full), args.workers, ("proxy",))
+        base_wall = ingest(files, Path(base), workers, skip)
+        full_wall = ingest(files, Path(full), workers, ("proxy",))
         per_stage = stage_seconds(Path(full))
         frames = analysis_frames(Path(full))
     enrichment = [s for s in stages if s not in (*BASELINE, "proxy")]
     print(f"{len(files)} files, {seconds:.1f} s of video, {frames} analysis frames "
-          f"(one per {seconds / frames:.1f} s), {args.workers} workers\n")
+          f"(one per {seconds / frames:.1f} s), {workers} workers\n")
     print("| run | wall s | x real time |\n|---|---:|---:|")
     print(f"| probe+shots+keyframes (baseline) | {base_wall:.1f} | {seconds / base_wall:.1f} |")
     print(f"| every stage except proxy | {full_wall:.1f} | {seconds / full_wall:.1f} |")
@@ -92,7 +84,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "visual_throughput.json").write_text(json.dumps({
         "files": [str(f) for f in files], "seconds": seconds, "frames": frames,
-        "workers": args.workers, "baseline_wall": base_wall, "full_wall": full_wall,
+        "workers": workers, "baseline_wall": base_wall, "full_wall": full_wall,
         "stage_seconds": per_stage,
     }, indent=2))
 
