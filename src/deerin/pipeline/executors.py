@@ -141,7 +141,7 @@ def _pool_round(
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            _drain(events, on_event)
+            drain_events(events, on_event)
 
 
 def _collect(
@@ -155,7 +155,7 @@ def _collect(
     while pending:
         finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
         started |= {futures[f].video_id for f in pending if f.running()}
-        _drain(events, on_event)
+        drain_events(events, on_event)
         broken = {f for f in finished if isinstance(f.exception(), BrokenProcessPool)}
         for future in finished - broken:
             yield future.result()  # a StoreError is raised here, as from process_video
@@ -172,8 +172,9 @@ def _split(unfinished: list[VideoJob], started: set[str]) -> tuple[list[VideoJob
     return suspects, [job for job in unfinished if job not in suspects]
 
 
-def _drain(events: Any, on_event: OnEvent) -> None:
-    """Hand queued worker events to the caller, in the caller's thread."""
+def drain_events(events: Any, on_event: OnEvent) -> None:
+    """Hand queued worker events to the caller, in the caller's thread (any queue whose
+    ``get_nowait`` raises ``queue.Empty``: a manager's, or Ray's)."""
     while True:
         try:
             on_event(events.get_nowait())

@@ -17,11 +17,10 @@ from dataclasses import replace
 from typing import Any
 
 from deerin.errors import DeerinError
-from deerin.pipeline.executors import StageTracker
+from deerin.pipeline.executors import StageTracker, drain_events
 from deerin.pipeline.runner import StageEvent, VideoJob, VideoResult, process_video
 
 WAIT = 0.2  # seconds between looks at the workers' events
-EVENTS_AT_ONCE = 1000  # events taken from the queue in one call
 
 
 class RayExecutor:
@@ -47,12 +46,12 @@ class RayExecutor:
         try:
             while pending:
                 finished, pending = ray.wait(pending, num_returns=1, timeout=WAIT)
-                _drain(events, tracked)
+                drain_events(events, tracked)
                 for ref in finished:
                     try:
                         yield ray.get(ref)
                     except (WorkerCrashedError, OutOfMemoryError, NodeDiedError):
-                        _drain(events, tracked)
+                        drain_events(events, tracked)
                         yield tracked.died(jobs_of[ref])
         except BaseException:
             # Ctrl-C or a store failure: stop the tasks now. Their unpublished scratch
@@ -61,7 +60,7 @@ class RayExecutor:
                 ray.cancel(ref, force=True)
             raise
         finally:
-            _drain(events, tracked)
+            drain_events(events, tracked)
             events.shutdown()
             if connected_here:
                 ray.shutdown()  # stops a Ray started here; only disconnects from a cluster
@@ -100,10 +99,3 @@ def _work(job: VideoJob, cpus: float, events: Any) -> VideoResult:
     share = max(1, round((os.cpu_count() or 1) / cpus))
     here = replace(job, settings=job.settings.model_copy(update={"workers": share}))
     return process_video(here, events.put)
-
-
-def _drain(events: Any, on_event: Callable[[StageEvent], None]) -> None:
-    """Hand the queued worker events to the caller, in the caller's thread."""
-    while count := events.qsize():
-        for event in events.get_nowait_batch(min(count, EVENTS_AT_ONCE)):
-            on_event(event)

@@ -153,7 +153,6 @@ def _execute(
 ) -> StageOutput:
     """Run the stage in a staging folder, publish its files, then write its manifest."""
     with staging_dir(folder.root, stage.name) as staging:
-
         last = time.monotonic()
 
         def report(fraction: float) -> None:

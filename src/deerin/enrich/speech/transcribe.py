@@ -138,12 +138,13 @@ def _transcribe_window(model: WhisperModel, window: Window, result: Transcript) 
     """Add one window's segments, its language runs and its speech time to ``result``."""
     result.detected = bool(model.model.is_multilingual)
     decoded, speech = _decode(model, window, None)
-    pieces = [(part, stretch) for part in decoded for stretch in _stretches(part.segments)]
+    grouped = [(part, _stretches(part.segments)) for part in decoded]
+    pieces = [(part, stretch, len(group)) for part, group in grouped for stretch in group]
     if pieces:  # with no words, what VAD kept was not speech
         result.speech_seconds += speech
-    for number, (part, stretch) in enumerate(pieces):
+    for number, (part, stretch, shared) in enumerate(pieces):
         language, probability = part.language, part.probability
-        if probability < SURE and sum(piece[0] is part for piece in pieces) > 1:
+        if probability < SURE and shared > 1:  # an unsure window with several stretches
             language, probability = _detect(model, window, stretch)
             if language != part.language:
                 stretches = [piece[1] for piece in pieces]
