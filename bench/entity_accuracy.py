@@ -165,7 +165,7 @@ def markdown(result: dict, paragraphs: int) -> str:
 def main() -> None:
     paragraphs = json.loads(LABELS.read_text())["paragraphs"]
     settings = Settings()
-    nlp = pipeline(settings.entities_model)
+    nlp = pipeline(settings)
     places = gazetteer(settings.data_dir / "cache" / "geonames")
     result = score(paragraphs, nlp, places)
     RESULTS.mkdir(parents=True, exist_ok=True)

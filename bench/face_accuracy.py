@@ -38,11 +38,12 @@ from skimage.feature import Cascade
 
 from deerin.enrich.faces.detect import FaceModel, align, bgr
 from deerin.enrich.faces.stage import FacesStage
-from deerin.index.artefacts import VideoFolder
+from deerin.index.store import VideoFolder
 from deerin.media.frames import frames_at
 from deerin.media.probe import probe
+from deerin.models.backends import open_model
 from deerin.pipeline.runner import VideoJob, process_video
-from deerin.pipeline.stage import StageContext
+from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +82,9 @@ def precision_recall(found: list[bool], truth: list[bool]) -> dict[str, float]:
 
 
 def yunet_detection(pictures: list[Image.Image], truth: list[bool]) -> dict[str, dict]:
-    model = FaceModel.from_settings(Settings(workers=1, faces_min_score=min(THRESHOLDS)))
+    model = open_model(
+        "faces", Settings.from_values({"run.workers": 1, "faces.min_score": min(THRESHOLDS)})
+    )
     best = [max((f.score for f in model.detect(p)), default=0.0) for p in pictures]
     return {
         f"{threshold:.1f}": precision_recall([s >= threshold for s in best], truth)
@@ -152,7 +155,9 @@ def stage_speed() -> list[dict]:
     """The faces stage alone over real films (frames made first, not timed)."""
     rows = []
     with tempfile.TemporaryDirectory() as store:
-        settings = Settings(data_dir=Path(store), workers=ONE_CORE, proxy=False)
+        settings = Settings.from_values(
+            {"data_dir": Path(store), "run.workers": ONE_CORE, "proxy.enabled": False}
+        )
         stage = FacesStage(settings)
         stage.model.detect(Image.new("RGB", (64, 64)))  # load the models before timing
         for name in FILMS:
@@ -187,7 +192,7 @@ def main() -> None:
             "yunet": yunet_detection(pictures, truth),
             "lbp_cascade": peer_detection(pictures, truth),
         },
-        "speed": timings(FaceModel.from_settings(Settings(workers=ONE_CORE))),
+        "speed": timings(open_model("faces", Settings.from_values({"run.workers": ONE_CORE}))),
         "stage": stage_speed() if MEDIA.is_dir() else [],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

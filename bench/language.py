@@ -29,9 +29,11 @@ from deerin.enrich.summary import (
     SummaryStage,
 )
 from deerin.enrich.text_embeddings import TextEmbeddingsStage, text_embedder
-from deerin.index.artefacts import VideoFolder, atomic_write_json, read_json
+from deerin.index import artefacts
+from deerin.index.schemas import Transcript
+from deerin.index.store import VideoFolder, read_json
 from deerin.models.llm import REPEAT_PENALTY, load_llama, open_language_model
-from deerin.pipeline.stage import StageContext
+from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +44,20 @@ RESULTS = ROOT / "bench" / "results"
 def context(settings: Settings, segments: list[dict], name: str) -> StageContext:
     """A stored video whose transcript stage has run, with a fresh staging folder."""
     folder = VideoFolder.for_video(settings.data_dir, "manifesto")
-    atomic_write_json(folder.path("transcript.json"), {"segments": segments})
+    transcript = {
+        "video_id": "manifesto",
+        "model": {"name": "manifesto.json (machine captions)"},
+        "language": "en",
+        "language_probability": None,
+        "languages": [],
+        "segments": [
+            {"id": n, **s, "language": "en", "avg_logprob": 0.0, "no_speech_prob": 0.0, "words": []}
+            for n, s in enumerate(segments)
+        ],
+        "speech_seconds": sum(s["end"] - s["start"] for s in segments),
+        "errors": [],
+    }
+    artefacts.write(folder.path(Transcript.file), transcript, Transcript)
     folder.write_manifest("transcript", {"fingerprint": "bench"})
     staging = folder.root / name
     staging.mkdir()
@@ -65,7 +80,9 @@ def main() -> None:
         if line.strip()
     ]
     with tempfile.TemporaryDirectory() as store:
-        settings = Settings(data_dir=Path(store), workers=1, proxy=False)
+        settings = Settings.from_values(
+            {"data_dir": Path(store), "run.workers": 1, "proxy.enabled": False}
+        )
         model = open_language_model(settings)
         load_llama(str(model.path), model.threads)  # load once, as a worker does, untimed
         stage = SummaryStage(settings)
@@ -99,7 +116,7 @@ def main() -> None:
 def raw_llama(model, segments: list[dict], settings: Settings) -> None:
     """The peer: the same two prompts straight to llama-cpp-python, no stage, no cache."""
     text = "Speech: " + " ".join(s["text"] for s in segments)
-    text = text[: settings.summary_input_chars].rsplit(" ", 1)[0] + " …"
+    text = text[: settings.summary.input_chars].rsplit(" ", 1)[0] + " …"
     llama = load_llama(str(model.path), model.threads)
     llama.reset()  # forget the stage's prompt: llama.cpp would reuse its evaluated prefix
     for prompt, tokens in ((TITLE_PROMPT, TITLE_TOKENS), (SUMMARY_PROMPT, SUMMARY_TOKENS)):

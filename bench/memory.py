@@ -26,15 +26,42 @@ def make_long_file(folder: Path, seconds: int) -> Path:
     """Loop a 60 s clip of distinct shots (cuts every 4 s) up to ``seconds``."""
     clip = folder / "clip.mkv"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-         "testsrc2=s=720x576:r=25:d=60,hue=H=2*PI*floor(t/4)/15", "-c:v", "libx264",
-         "-preset", "veryfast", "-g", "50", str(clip)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=720x576:r=25:d=60,hue=H=2*PI*floor(t/4)/15",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-g",
+            "50",
+            str(clip),
+        ],
         check=True,
     )
     long = folder / "one_hour.mkv"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(clip), "-t", str(seconds),
-         "-c", "copy", str(long)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(clip),
+            "-t",
+            str(seconds),
+            "-c",
+            "copy",
+            str(long),
+        ],
         check=True,
     )
     return long
@@ -64,8 +91,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             long = make_long_file(folder, seconds)
-            cmd = [str(BIN / "deerin"), "--data-dir", str(folder / "store"), "--log-json",
-                   "ingest", str(long), "-w", "1", "--no-proxy"]
+            cmd = [
+                str(BIN / "deerin"),
+                "--data-dir",
+                str(folder / "store"),
+                "--log-json",
+                "ingest",
+                str(long),
+                "-w",
+                "1",
+                "--no-proxy",
+            ]
             wall, peak = peak_rss(cmd)
             print(f"| {seconds} s | {wall:.0f} | {seconds / wall:.1f} | {peak:.0f} |")
 

@@ -28,11 +28,11 @@ import numpy as np
 from deerin.enrich.duplicates.groups import DuplicatesStep
 from deerin.enrich.duplicates.hashes import is_flat, phash
 from deerin.enrich.frames import AnalysisFrame, readable
-from deerin.index.artefacts import VideoFolder, read_json
-from deerin.pipeline.collection import CollectionContext, collection_folder
+from deerin.index.store import VideoFolder, read_json
+from deerin.pipeline.collection import collection_context
 from deerin.pipeline.ingest import ingest, open_catalogue
 from deerin.pipeline.progress import JsonReporter
-from deerin.pipeline.stage import ItemErrors
+from deerin.plugins.stage import ItemErrors
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,11 +82,10 @@ def hash_cost(settings: Settings, video_ids: list[str]) -> float:
 
 def run_step(settings: Settings, mode: str, names: dict[str, str]) -> dict:
     """The duplicates step with one matching mode; its groups as pairs of file names."""
-    settings = settings.model_copy(update={"duplicate_match": mode})
+    settings = settings.merged({"duplicates.match": mode})
     catalogue = open_catalogue(settings)
-    videos = catalogue.videos(COLLECTION)
+    ctx = collection_context(COLLECTION, settings, catalogue)
     catalogue.close()
-    ctx = CollectionContext(COLLECTION, settings, videos, collection_folder(settings, COLLECTION))
     started = time.perf_counter()
     DuplicatesStep(settings).run(ctx)
     seconds = time.perf_counter() - started
@@ -130,7 +129,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         store = args.store or Path(scratch) / "store"
-        settings = Settings(data_dir=store, workers=args.workers, proxy=False)
+        settings = Settings.from_values(
+            {"data_dir": store, "run.workers": args.workers, "proxy.enabled": False}
+        )
         files = media_files()
         started = time.perf_counter()
         report = ingest(files, COLLECTION, settings, JsonReporter(io.StringIO()), stages=STAGES)
@@ -179,10 +180,10 @@ def main() -> None:
         "video_level": rows,
         "shot_matches": shot_table,
         "settings": {
-            "duplicate_hamming": settings.duplicate_hamming,
-            "duplicate_cosine": settings.duplicate_cosine,
-            "duplicate_video_fraction": settings.duplicate_video_fraction,
-            "tags_model": settings.tags_model,
+            "duplicate_hamming": settings.duplicates.hamming,
+            "duplicate_cosine": settings.duplicates.cosine,
+            "duplicate_video_fraction": settings.duplicates.video_fraction,
+            "tags_model": settings.models.tags,
         },
     }
     out = ROOT / "bench" / "results"

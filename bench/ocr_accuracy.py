@@ -46,10 +46,10 @@ from deerin.enrich.subtitles.text import parse_srt
 from deerin.enrich.text.events import blocks, distance, similar
 from deerin.enrich.text.ocr import Reader, reader
 from deerin.enrich.text.stage import Gate, TextStage
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.store import VideoFolder, read_json
 from deerin.media.synth import build_demo_tape
 from deerin.pipeline.runner import VideoJob, process_video
-from deerin.pipeline.stage import StageContext
+from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -271,7 +271,9 @@ def subtitles(work: Path) -> dict[str, Any]:
 def subtitle_track(work: Path, kind: str, title: str, srt: str) -> dict[str, Any]:
     """One Popeye excerpt's bitmap track through the subtitles stage, against its SRT."""
     video = MEDIA / f"popeye/mkv_{kind}_Title_{title}.mkv"
-    settings = Settings(data_dir=work / f"{kind}{title}", workers=os.cpu_count() or 1)
+    settings = Settings.from_values(
+        {"data_dir": work / f"{kind}{title}", "run.workers": os.cpu_count() or 1}
+    )
     started = time.process_time()
     process_video(VideoJob("v", str(video), settings, ("probe", "subtitles")), print_fail)
     spent = time.process_time() - started
@@ -313,7 +315,9 @@ def real_frames(work: Path) -> dict[str, VideoFolder]:
         "popeye pgs T00 (cartoon)": MEDIA / "popeye/mkv_pgs_Title_T00-1.mkv",
         "big buck bunny 0-30 s (titles)": MEDIA / "film/big_buck_bunny_0_30.webm",
     }
-    settings = Settings(data_dir=work / "frames", workers=1, proxy=False)
+    settings = Settings.from_values(
+        {"data_dir": work / "frames", "run.workers": 1, "proxy.enabled": False}
+    )
     folders = {}
     for n, (name, video) in enumerate(videos.items()):
         job = VideoJob(f"v{n}", str(video), settings, ("probe", "shots", "frames"))
@@ -326,7 +330,7 @@ def speed(work: Path, ocr: Reader, stage: TextStage, peer: Callable) -> dict[str
     """CPU ms per frame of reading, frames already in memory: with the stage's gates, every
     frame read, RapidOCR's defaults; and the whole stage run (JPEG decoding included)."""
     rows = {}
-    size = stage.settings.text_detect_size
+    size = stage.settings.text.detect_size
     for name, folder in real_frames(work).items():
         staging = work / f"staging-{folder.root.name}"
         staging.mkdir()
@@ -363,7 +367,9 @@ def main() -> None:
                         help="only the rendered intertitles (about a minute)")  # fmt: skip
     only_intertitles = parser.parse_args().intertitles_only
     RESULTS.mkdir(parents=True, exist_ok=True)
-    settings = Settings(workers=os.cpu_count() or 1)  # one onnxruntime thread per reader
+    settings = Settings.from_values(
+        {"run.workers": os.cpu_count() or 1}
+    )  # one onnxruntime thread per reader
     ocr = reader(settings)
     stage = TextStage(settings)
     peer = rapidocr_default()

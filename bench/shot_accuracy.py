@@ -32,13 +32,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from deerin.enrich.probe import ProbeStage
 from deerin.enrich.shots.detector import Boundary, Score, score_boundaries
 from deerin.enrich.shots.stage import ShotsStage
-from deerin.index.artefacts import VideoFolder
-from deerin.media.probe_stage import ProbeStage
+from deerin.index.store import VideoFolder
 from deerin.media.synth import build_demo_tape
 from deerin.models.device import torch_device
-from deerin.pipeline.stage import StageContext
+from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def labelled_files(scratch: Path) -> list[Labelled]:
 
 def deerin_method(method: str) -> Callable[[Path, Path], list[Boundary]]:
     """Run the shots stage (after the probe stage) as the pipeline would, with defaults."""
-    settings = Settings(shot_method=method)
+    settings = Settings.from_values({"models.shots": method})
 
     def detect(path: Path, scratch: Path) -> list[Boundary]:
         work = Path(tempfile.mkdtemp(dir=scratch))

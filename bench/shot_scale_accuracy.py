@@ -26,8 +26,10 @@ from deerin.enrich.faces.detect import FaceModel
 from deerin.enrich.faces.stage import face_record
 from deerin.enrich.frames import AnalysisFrame
 from deerin.enrich.shot_scale import SCALES, from_faces
+from deerin.index.schemas import Face, Shot
 from deerin.media.frames import frames_at
 from deerin.media.probe import probe
+from deerin.models.backends import open_model
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +62,9 @@ def predict(model: FaceModel, picture: Image.Image, name: str) -> dict:
     faces = [
         face_record(frame, n, face, picture.size) for n, face in enumerate(model.detect(picture))
     ]
-    return from_faces({"index": 0, "start_time": 0.0, "end_time": 1.0}, [frame], faces)
+    shot = Shot(index=0, start_frame=0, end_frame=1, start_time=0.0, end_time=1.0,
+                last_frame_time=0.0, transition_in=None)  # fmt: skip
+    return from_faces(shot, [frame], [Face.model_validate(face) for face in faces])
 
 
 def score(rows: list[dict]) -> dict:
@@ -78,11 +82,11 @@ def score(rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    settings = Settings(workers=1)
+    settings = Settings.from_values({"run.workers": 1})
     items = json.loads(LABELS.read_text())["frames"]
-    model = FaceModel.from_settings(settings)
+    model = open_model("faces", settings)
     rows = []
-    for item, picture in zip(items, pictures(items, settings.analysis_size), strict=True):
+    for item, picture in zip(items, pictures(items, settings.frames.analysis_size), strict=True):
         name = item.get("file", item.get("skimage"))
         predicted = predict(model, picture, name)
         rows.append(

@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from deerin.enrich.speech import audio
-from deerin.enrich.speech.models import load, resolve, whisper_device
 from deerin.enrich.speech.transcribe import transcribe
 from deerin.enrich.text.events import distance
 from deerin.media.synth import spoken_sentences
+from deerin.models.backends import open_model
 from deerin.models.device import cpu_threads
 from deerin.settings import Settings
 
@@ -104,7 +104,7 @@ def ours(model: Any, path: Path, settings: Settings) -> list[dict[str, Any]]:
     """Our transcription of an audio file (stream 0, no video start to align to)."""
     done = audio.Decoding()
     windows = audio.windows(
-        path, 0, 0.0, settings.transcript_window_seconds, cpu_threads(settings), done
+        path, 0, 0.0, settings.transcript.window_seconds, cpu_threads(settings), done
     )
     return transcribe(model, windows).segments
 
@@ -152,11 +152,11 @@ def run_preset(name: str, files: list[tuple[Path, str, bool]], sentences: Path,
                onsets: list[float]) -> dict[str, Any]:  # fmt: skip
     from faster_whisper import WhisperModel
 
-    settings = Settings(speech_model=name, workers=1)
-    folder = resolve(settings).folder
-    device, compute_type = whisper_device(settings)
+    settings = Settings.from_values({"models.speech": name, "run.workers": 1})
+    whisper = open_model("speech", settings)
+    folder, device, compute_type = whisper.folder, whisper.device, whisper.compute_type
     threads = cpu_threads(settings)
-    model = load(folder, device, compute_type, threads)
+    model = whisper.model
     baseline = WhisperModel(str(folder), device, compute_type=compute_type, cpu_threads=threads)
     ours(model, files[0][0], settings)  # warm-up
     plain(baseline, files[0][0])

@@ -36,14 +36,15 @@ from PIL import Image
 from skimage import data
 
 from deerin.enrich.frames import analysis_frames, load_image
-from deerin.enrich.tags.backend import TOP_K, TagBackend, open_backend
+from deerin.enrich.tags.backend import TOP_K, TagBackend
 from deerin.enrich.tags.efficientnet import model_input
 from deerin.enrich.tags.stage import TagsStage
-from deerin.index.artefacts import VideoFolder
+from deerin.index.store import VideoFolder
 from deerin.media.synth import build_demo_tape
-from deerin.models.registry import bundled_model
+from deerin.models.backends import open_model
+from deerin.models.bundled import bundled_model
 from deerin.pipeline.runner import VideoJob, process_video
-from deerin.pipeline.stage import StageContext
+from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +150,7 @@ def copies(backend: TagBackend) -> dict[str, Any]:
 
 def analysis_frames_of(video: Path, store: Path) -> Settings:
     """Run probe, shots and frames once; the speed runs reuse the frames."""
-    settings = Settings(data_dir=store, workers=1, proxy=False)
+    settings = Settings.from_values({"data_dir": store, "run.workers": 1, "proxy.enabled": False})
     job = VideoJob("bench", str(video), settings, ("probe", "shots", "frames"))
     outcome = process_video(job, lambda event: None).outcomes["frames"]
     if outcome.status != "done":
@@ -176,7 +177,7 @@ def stage_speed(settings: Settings, workers: int, batch: int) -> dict[str, Any]:
     """The tags stage alone on the published frames, model already loaded."""
     import torch
 
-    stage = TagsStage(settings.model_copy(update={"workers": workers}))
+    stage = TagsStage(settings.merged({"run.workers": workers}))
     stage.backend().batch = batch  # loaded outside the timing: a worker loads it once
     folder = VideoFolder.for_video(settings.data_dir, "bench")
     with tempfile.TemporaryDirectory() as scratch:
@@ -237,7 +238,7 @@ def speed(scratch: Path) -> tuple[str, list[dict[str, Any]]]:
 
 
 def main() -> None:
-    backend = open_backend(Settings(workers=1))
+    backend = open_model("tags", Settings.from_values({"run.workers": 1}))
     report: dict[str, Any] = {
         "model": backend.name,
         "cores": os.cpu_count(),

@@ -233,8 +233,8 @@ def run_peer(path: Path, settings: Settings) -> tuple[dict[str, list[Span]], flo
     command = [
         "ffmpeg", "-nostdin", "-nostats", "-loglevel", "level+info", "-threads", "1",
         "-i", f"file:{path}",
-        "-vf", f"blackdetect=d={settings.tech_black_seconds}:pix_th={settings.tech_black_pixel}",
-        "-af", f"silencedetect=n={settings.tech_silence_db}dB:d={settings.tech_silence_seconds}",
+        "-vf", f"blackdetect=d={settings.tech.black_seconds}:pix_th={settings.tech.black_pixel}",
+        "-af", f"silencedetect=n={settings.tech.silence_db}dB:d={settings.tech.silence_seconds}",
         "-f", "null", "-",
     ]  # fmt: skip
     done, wall, cpu = timed(lambda: subprocess.run(command, capture_output=True, text=True))
@@ -281,7 +281,7 @@ def demo_truth(scratch: Path) -> tuple[Path, float, dict[str, list[Span]]]:
 
 def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=RESULTS / "tech-store", workers=1)
+    settings = Settings.from_values({"data_dir": RESULTS / "tech-store", "run.workers": 1})
     with tempfile.TemporaryDirectory() as scratch:
         demo_path, demo_duration, demo = demo_truth(Path(scratch))
         started = time.perf_counter()

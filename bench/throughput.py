@@ -29,7 +29,9 @@ BIN = Path(sys.executable).parent
 def duration(path: Path) -> float:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout)
 
@@ -44,15 +46,34 @@ def timed(cmd: list[str]) -> float:
 
 def deerin_ingest(files: list[Path], proxy: bool, workers: int) -> float:
     with tempfile.TemporaryDirectory() as store:
-        cmd = [str(BIN / "deerin"), "--data-dir", store, "--log-json", "ingest", *map(str, files),
-               "-w", str(workers), "--proxy" if proxy else "--no-proxy"]
+        cmd = [
+            str(BIN / "deerin"),
+            "--data-dir",
+            store,
+            "--log-json",
+            "ingest",
+            *map(str, files),
+            "-w",
+            str(workers),
+            "--proxy" if proxy else "--no-proxy",
+        ]
         return timed(cmd)
 
 
 def scenedetect_alone(files: list[Path], parallel: int) -> float:
     def one(path: Path) -> float:
-        return timed([str(BIN / "scenedetect"), "-q", "-i", str(path), "detect-adaptive",
-                      "detect-threshold", "list-scenes", "-n"])
+        return timed(
+            [
+                str(BIN / "scenedetect"),
+                "-q",
+                "-i",
+                str(path),
+                "detect-adaptive",
+                "detect-threshold",
+                "list-scenes",
+                "-n",
+            ]
+        )
 
     start = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:

@@ -25,8 +25,19 @@ BASELINE = ("probe", "shots", "keyframes")
 
 
 def ingest(files: list[Path], store: Path, workers: int, skip: tuple[str, ...]) -> float:
-    cmd = [str(BIN / "deerin"), "--data-dir", str(store), "--log-json", "ingest",
-           *map(str, files), "-w", str(workers), "--no-proxy", "-c", "bench"]
+    cmd = [
+        str(BIN / "deerin"),
+        "--data-dir",
+        str(store),
+        "--log-json",
+        "ingest",
+        *map(str, files),
+        "-w",
+        str(workers),
+        "--no-proxy",
+        "-c",
+        "bench",
+    ]
     for stage in skip:
         cmd += ["--skip", stage]
     start = time.perf_counter()
@@ -51,9 +62,9 @@ def analysis_frames(store: Path) -> int:
 
 
 def all_stages() -> list[str]:
-    from deerin.pipeline.registry import stage_names
+    from deerin.pipeline.graph import stage_graph
 
-    return stage_names()
+    return stage_graph().names()
 
 
 def main() -> None:
@@ -66,8 +77,10 @@ def main() -> None:
         per_stage = stage_seconds(Path(full))
         frames = analysis_frames(Path(full))
     enrichment = [s for s in stages if s not in (*BASELINE, "proxy")]
-    print(f"{len(files)} files, {seconds:.1f} s of video, {frames} analysis frames "
-          f"(one per {seconds / frames:.1f} s), {workers} workers\n")
+    print(
+        f"{len(files)} files, {seconds:.1f} s of video, {frames} analysis frames "
+        f"(one per {seconds / frames:.1f} s), {workers} workers\n"
+    )
     print("| run | wall s | x real time |\n|---|---:|---:|")
     print(f"| probe+shots+keyframes (baseline) | {base_wall:.1f} | {seconds / base_wall:.1f} |")
     print(f"| every stage except proxy | {full_wall:.1f} | {seconds / full_wall:.1f} |")
@@ -78,15 +91,26 @@ def main() -> None:
         pace = seconds / took if took else float("inf")
         print(f"| {stage} | {took:.1f} | {1000 * took / frames:.0f} | {pace:.0f} |")
     total = sum(per_stage.get(s, 0.0) for s in enrichment)
-    print(f"| all enrichment stages | {total:.1f} | {1000 * total / frames:.0f} | "
-          f"{seconds / total:.1f} |")
+    print(
+        f"| all enrichment stages | {total:.1f} | {1000 * total / frames:.0f} | "
+        f"{seconds / total:.1f} |"
+    )
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "visual_throughput.json").write_text(json.dumps({
-        "files": [str(f) for f in files], "seconds": seconds, "frames": frames,
-        "workers": workers, "baseline_wall": base_wall, "full_wall": full_wall,
-        "stage_seconds": per_stage,
-    }, indent=2))
+    (out / "visual_throughput.json").write_text(
+        json.dumps(
+            {
+                "files": [str(f) for f in files],
+                "seconds": seconds,
+                "frames": frames,
+                "workers": workers,
+                "baseline_wall": base_wall,
+                "full_wall": full_wall,
+                "stage_seconds": per_stage,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

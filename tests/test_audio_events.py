@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ffmpeg, make_cuts_video
 from deerin.enrich.audio_events import MUSIC, SILENCE, SPEECH, Run, smooth
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.store import VideoFolder, read_json
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.settings import Settings
 
@@ -97,7 +97,7 @@ def test_each_kind_of_sound_is_found_at_its_time(
 def test_a_video_without_sound_does_not_need_the_stage(settings: Settings, tmp_path: Path) -> None:
     video = make_cuts_video(tmp_path / "mute.mp4", ("red",), seconds=1.0, audio=False)
     status, detail, document = audio_events(settings, video)
-    assert (status, detail, document) == ("skipped", "not needed for this video", None)
+    assert (status, detail, document) == ("skipped", "not needed for this file", None)
 
 
 def test_short_runs_join_their_longer_neighbour() -> None:

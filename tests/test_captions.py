@@ -13,12 +13,12 @@ from PIL import Image
 
 from deerin.enrich.captions import NOTHING, AnswerCache, Asker, CaptionsStage, Signals
 from deerin.enrich.frames import AnalysisFrame
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.store import VideoFolder, read_json
 from deerin.media.synth import DemoTape
 from deerin.models.endpoint import ChatEndpoint
 from deerin.pipeline.ingest import ingest
 from deerin.pipeline.progress import JsonReporter
-from deerin.pipeline.stage import ItemErrors
+from deerin.plugins.stage import ItemErrors
 from deerin.settings import Settings
 from test_endpoint import ChatServer, closed_port_url
 
@@ -37,8 +37,12 @@ def run(tape: DemoTape, settings: Settings, redo: frozenset[str] = frozenset()):
 @pytest.fixture(scope="module")
 def composed(demo_tape: DemoTape, tmp_path_factory: pytest.TempPathFactory):
     """The demo tape ingested offline (default settings: composed captions)."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("captions") / "store", workers=1, proxy=False
+    settings = Settings.from_values(
+        {
+            "data_dir": tmp_path_factory.mktemp("captions") / "store",
+            "run.workers": 1,
+            "proxy.enabled": False,
+        }
     )
     report, folder = run(demo_tape, settings)
     assert report.ok, report.failed
@@ -50,12 +54,12 @@ def with_model(composed, tmp_path: Path, model: str, url: str) -> Settings:
     settings, _ = composed
     store = tmp_path / "store"
     shutil.copytree(settings.data_dir, store)
-    return settings.model_copy(
-        update={
+    return settings.merged(
+        {
             "data_dir": store,
-            "caption_model": model,
-            "vlm_endpoint": url,
-            "vlm_questions": [QUESTION],
+            "models.captions": model,
+            "vlm.endpoint": url,
+            "vlm.questions": [QUESTION],
         }
     )
 
@@ -163,9 +167,9 @@ def test_an_unreachable_server_with_nothing_answered_fails_the_stage(
 
 
 def test_a_model_without_an_endpoint_falls_back_to_composed(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, caption_model="llava")
+    settings = Settings.from_values({"data_dir": tmp_path, "models.captions": "llava"})
     stage = CaptionsStage(settings)
     assert stage.composed() and stage.params() == {"model": "composed"}
-    asking = CaptionsStage(settings.model_copy(update={"vlm_endpoint": "http://gpu:8000/v1"}))
+    asking = CaptionsStage(settings.merged({"vlm.endpoint": "http://gpu:8000/v1"}))
     assert not asking.composed()
-    assert asking.params()["questions"] == settings.vlm_questions
+    assert asking.params()["questions"] == settings.vlm.questions

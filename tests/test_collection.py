@@ -7,16 +7,14 @@ from pathlib import Path
 
 from conftest import make_cuts_video
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json, read_json
-from deerin.pipeline.collection import (
-    CollectionContext,
-    CollectionStep,
-    run_collection_steps,
-    step_manifest,
-)
+from deerin.index import artefacts
+from deerin.index.schemas import Frames
+from deerin.index.store import CollectionFolder, atomic_write_json, read_json
+from deerin.pipeline.collection import run_collection_steps
 from deerin.pipeline.ingest import ingest, open_catalogue
 from deerin.pipeline.progress import JsonReporter
-from deerin.pipeline.stage import StageOutput
+from deerin.plugins.stage import StageOutput
+from deerin.plugins.step import CollectionContext, CollectionStep
 from deerin.settings import Settings
 
 STAGES = ("probe", "shots", "frames")
@@ -31,7 +29,7 @@ class FrameCount(CollectionStep):
 
     def run(self, ctx: CollectionContext) -> StageOutput:
         total = sum(
-            len(read_json(ctx.video_folder(v.id).path("frames.json"))["frames"])
+            len(artefacts.read(ctx.video_folder(v.id), Frames).frames)
             for v in ctx.finished("frames")
         )
         atomic_write_json(ctx.folder / "frame_count.json", {"frames": total})
@@ -50,7 +48,9 @@ def test_steps_run_skip_and_report_failures(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     make_cuts_video(folder / "a.mkv", ("red", "blue"), seconds=1.0, audio=False)
-    settings = Settings(data_dir=tmp_path / "store", workers=1, sample_seconds=1.0)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "store", "run.workers": 1, "frames.sample_seconds": 1.0}
+    )
     report = ingest([folder], "c", settings, JsonReporter(io.StringIO()), stages=STAGES)
     assert report.ok
     catalogue = open_catalogue(settings)
@@ -60,7 +60,7 @@ def test_steps_run_skip_and_report_failures(tmp_path: Path) -> None:
     assert "cannot group these" in first[1].detail
     counted = read_json(settings.data_dir / "collections" / "c" / "frame_count.json")["frames"]
     assert counted >= 2
-    manifest = step_manifest(settings, "c", "frame_count")
+    manifest = CollectionFolder.for_collection(settings.data_dir, "c").step_manifest("frame_count")
     assert manifest["summary"] == {"frames": counted} and manifest["videos"] == report.videos
     again = run_collection_steps("c", settings, catalogue, steps[:1])
     assert again[0].status == "cached"

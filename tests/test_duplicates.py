@@ -15,7 +15,7 @@ from skimage import data
 from conftest import ffmpeg
 from deerin.enrich.duplicates.groups import DuplicatesStep, align, connected
 from deerin.enrich.duplicates.hashes import is_flat, phash
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.store import VideoFolder, read_json
 from deerin.pipeline.collection import run_collection_steps
 from deerin.pipeline.ingest import IngestReport, ingest, open_catalogue
 from deerin.pipeline.progress import JsonReporter
@@ -130,7 +130,14 @@ def copies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str
         str(transcode),
     )
     other = photo_film(root / "other.mp4", OTHER)
-    settings = Settings(data_dir=root / "store", workers=1, proxy=False, duplicate_repeat_gap=5.0)
+    settings = Settings.from_values(
+        {
+            "data_dir": root / "store",
+            "run.workers": 1,
+            "proxy.enabled": False,
+            "duplicates.repeat_gap": 5.0,
+        }
+    )
     run_ingest([film, transcode, other], settings, STAGES)
     catalogue = open_catalogue(settings)
     ids = {Path(video.path).stem: video.id for video in catalogue.videos("c")}
@@ -176,7 +183,7 @@ def test_the_step_is_skipped_when_nothing_changed(copies: tuple[Settings, dict[s
     try:
         (result,) = run_collection_steps("c", settings, catalogue, [DuplicatesStep(settings)])
         assert result.status == "cached"
-        stricter = settings.model_copy(update={"duplicate_match": "phash"})
+        stricter = settings.merged({"duplicates.match": "phash"})
         (result,) = run_collection_steps("c", stricter, catalogue, [DuplicatesStep(stricter)])
     finally:
         catalogue.close()
@@ -200,7 +207,9 @@ def test_dvd_and_bluray_copies_of_popeye_are_grouped(shared_media: Path, tmp_pat
             "copy",
             str(pair[-1]),
         )
-    settings = Settings(data_dir=tmp_path / "store", workers=1, proxy=False)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "store", "run.workers": 1, "proxy.enabled": False}
+    )
     report = run_ingest(pair, settings, ("probe", "shots", "frames", "hashes"))  # pHash alone
     (result,) = [step for step in report.steps if step.step == "duplicates"]
     assert result.status == "done", result.detail  # tags is optional: skipping it is no block

@@ -145,7 +145,7 @@ def test_the_api_key_is_sent_and_a_refusal_names_the_setting() -> None:
         with pytest.raises(DeerinError) as refused:
             ChatEndpoint(server.url, api_key="wrong").chat([text_message("hi")], "m")
     assert "HTTP 401: invalid api key" in refused.value.message
-    assert "vlm_api_key" in refused.value.hint
+    assert "vlm.api_key" in refused.value.hint
 
 
 def test_an_http_error_carries_the_servers_own_message() -> None:
@@ -167,19 +167,21 @@ def test_a_closed_port_says_the_server_cannot_be_reached() -> None:
     with pytest.raises(EndpointUnreachable) as failed:
         ChatEndpoint(url, prefix="llm").chat([text_message("hi")], "m")
     assert f"cannot reach {url}" in failed.value.message
-    assert failed.value.hint == "start your server or unset llm_endpoint"
+    assert failed.value.hint == "start your server or unset llm.endpoint"
 
 
 def test_a_slow_server_times_out_with_a_hint() -> None:
     with ChatServer("slow") as server, pytest.raises(DeerinError) as failed:
         ChatEndpoint(server.url, timeout=0.2).chat([text_message("hi")], "m")
     assert "no answer from" in failed.value.message
-    assert "vlm_timeout" in failed.value.hint
+    assert "vlm.timeout" in failed.value.hint
 
 
 def test_the_endpoint_comes_from_settings(tmp_path) -> None:
-    settings = Settings(data_dir=tmp_path, vlm_endpoint="http://host:8000/v1/", vlm_timeout=5)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path, "vlm.endpoint": "http://host:8000/v1/", "vlm.timeout": 5}
+    )
     endpoint = ChatEndpoint.from_settings(settings)
     assert (endpoint.url, endpoint.timeout, endpoint.api_key) == ("http://host:8000/v1", 5, None)
-    with pytest.raises(DeerinError, match="vlm_endpoint is not set"):
-        ChatEndpoint.from_settings(Settings(data_dir=tmp_path))
+    with pytest.raises(DeerinError, match=r"vlm\.endpoint is not set"):
+        ChatEndpoint.from_settings(Settings.from_values({"data_dir": tmp_path}))

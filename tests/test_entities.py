@@ -9,20 +9,20 @@ from typing import Any
 
 import pytest
 
-from conftest import make_cuts_video
+from conftest import make_cuts_video, write_artefact
 from deerin.enrich.entities.places import Resolver, distance_km, gazetteer
-from deerin.index.artefacts import VideoFolder, atomic_write_json, read_json
+from deerin.index.store import VideoFolder, read_json
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.settings import Settings
 
-WORDS = [  # (word as Whisper writes it, start, end)
-    (" Winston", 1.0, 1.4),
-    (" Churchill", 1.4, 1.9),
-    (" visited", 1.9, 2.3),
-    (" Paris,", 2.3, 2.8),
-    (" Texas,", 2.9, 3.4),
-    (" in", 3.4, 3.5),
-    (" 1952.", 3.5, 4.2),
+WORDS = [  # (word as the transcript stage stores it: without its space, start, end)
+    ("Winston", 1.0, 1.4),
+    ("Churchill", 1.4, 1.9),
+    ("visited", 1.9, 2.3),
+    ("Paris,", 2.3, 2.8),
+    ("Texas,", 2.9, 3.4),
+    ("in", 3.4, 3.5),
+    ("1952.", 3.5, 4.2),
 ]
 
 
@@ -33,7 +33,9 @@ def ignore(event: object) -> None:
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One store for the module: the GeoNames lookup is built and cached there once."""
-    return Settings(data_dir=tmp_path_factory.mktemp("store"), workers=1, proxy=False)
+    return Settings.from_values(
+        {"data_dir": tmp_path_factory.mktemp("store"), "run.workers": 1, "proxy.enabled": False}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def publish(folder: VideoFolder, stage: str, artefact: str, document: dict[str, Any]) -> None:
     """Place a hand-written layer in the store as if its stage had run."""
-    atomic_write_json(folder.path(artefact), document)
+    write_artefact(folder, artefact, document)
     folder.write_manifest(stage, {"stage": stage, "fingerprint": f"handmade-{stage}"})
 
 
@@ -61,7 +63,7 @@ def run_entities(settings: Settings, video: Path, video_id: str, layers) -> dict
 
 def transcript() -> dict[str, Any]:
     words = [{"start": s, "end": e, "word": w, "probability": 0.9} for w, s, e in WORDS]
-    segment = {"id": 0, "start": 0.8, "end": 4.5, "text": "".join(w for w, _, _ in WORDS)}
+    segment = {"id": 0, "start": 0.8, "end": 4.5, "text": " ".join(w for w, _, _ in WORDS)}
     return {"language": "en", "segments": [{**segment, "words": words}], "errors": []}
 
 

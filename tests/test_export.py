@@ -19,6 +19,7 @@ from deerin.export.shotlist import (
     to_json,
     to_otio,
 )
+from deerin.index.schemas import Shots
 
 PAL_SOURCE = Path("/archive/harbour_reel_12.mkv")
 NTSC_SOURCE = Path("/archive/Tape 7 — Street Scenes.mpg")
@@ -47,20 +48,22 @@ def _transition(kind: str, start: int, end: int) -> dict[str, Any]:
     return {"kind": kind, "start_frame": start, "end_frame": end}
 
 
-def _document(fps: float, shots: list[dict[str, Any]], frames: int, duration: float) -> dict:
-    return {
-        "video_id": "ab12cd34",
-        "fps": fps,
-        "frame_count": frames,
-        "duration": duration,
-        "decoded_to": duration,
-        "method": {"name": "pyscenedetect", "version": "0.7.2", "detectors": ["adaptive"]},
-        "shots": shots,
-    }
+def _document(fps: float, shots: list[dict[str, Any]], frames: int, duration: float) -> Shots:
+    return Shots.model_validate(
+        {
+            "video_id": "ab12cd34",
+            "fps": fps,
+            "frame_count": frames,
+            "duration": duration,
+            "decoded_to": duration,
+            "method": {"name": "pyscenedetect", "version": "0.7.2", "detectors": ["adaptive"]},
+            "shots": shots,
+        }
+    )
 
 
 @pytest.fixture
-def pal() -> dict:
+def pal() -> Shots:
     """25 fps: a first shot, one after a fade, then a long one running past a minute."""
     return _document(
         25.0,
@@ -75,7 +78,7 @@ def pal() -> dict:
 
 
 @pytest.fixture
-def ntsc() -> dict:
+def ntsc() -> Shots:
     """29.97 fps (rounded, as shots.json may store it): boundaries at frames 1800 and 17983.
 
     Frame 1800 is 00:01:00;02 in drop-frame (labels ;00 and ;01 skipped at minute 1);
@@ -139,7 +142,7 @@ def test_reel_names_fit_cmx3600() -> None:
     assert reel_name("———") == "AX"
 
 
-def test_csv_rows_at_25_fps(pal: dict) -> None:
+def test_csv_rows_at_25_fps(pal: Shots) -> None:
     assert to_csv(pal).split("\n") == [
         CSV_HEADER,
         "0,0,125,0.000,5.000,00:00:00:00,00:00:05:00,5.000,",
@@ -149,7 +152,7 @@ def test_csv_rows_at_25_fps(pal: dict) -> None:
     ]
 
 
-def test_csv_rows_at_29_97_use_drop_frame(ntsc: dict) -> None:
+def test_csv_rows_at_29_97_use_drop_frame(ntsc: Shots) -> None:
     assert to_csv(ntsc).split("\n")[1:] == [
         "0,0,1800,0.000,60.060,00:00:00;00,00:01:00;02,60.060,",
         "1,1800,1810,60.060,60.394,00:01:00;02,00:01:00;12,0.334,dissolve",
@@ -158,7 +161,7 @@ def test_csv_rows_at_29_97_use_drop_frame(ntsc: dict) -> None:
     ]
 
 
-def test_edl_at_25_fps(pal: dict) -> None:
+def test_edl_at_25_fps(pal: Shots) -> None:
     assert to_edl(pal, PAL_SOURCE, "Harbour Reel 12").split("\n") == [
         "TITLE: Harbour Reel 12",
         "FCM: NON-DROP FRAME",
@@ -175,7 +178,7 @@ def test_edl_at_25_fps(pal: dict) -> None:
     ]
 
 
-def test_edl_at_29_97_is_drop_frame_and_titled_after_the_file(ntsc: dict) -> None:
+def test_edl_at_29_97_is_drop_frame_and_titled_after_the_file(ntsc: Shots) -> None:
     lines = export_shots(ntsc, "edl", source=NTSC_SOURCE).split("\n")
     assert lines[:2] == ["TITLE: Tape 7 — Street Scenes", "FCM: DROP FRAME"]
     assert lines[6:8] == [
@@ -187,7 +190,7 @@ def test_edl_at_29_97_is_drop_frame_and_titled_after_the_file(ntsc: dict) -> Non
     )
 
 
-def test_json_adds_timecodes_and_names_the_source(ntsc: dict) -> None:
+def test_json_adds_timecodes_and_names_the_source(ntsc: Shots) -> None:
     exported = json.loads(to_json(ntsc, NTSC_SOURCE))
     assert set(exported) == {
         "video_id", "source", "fps", "drop_frame", "frame_count", "duration", "method", "shots",
@@ -197,7 +200,7 @@ def test_json_adds_timecodes_and_names_the_source(ntsc: dict) -> None:
     shot = exported["shots"][1]
     assert (shot["start_timecode"], shot["end_timecode"]) == ("00:01:00;02", "00:01:00;12")
     assert shot["duration"] == pytest.approx(0.334)
-    assert shot["transition_in"] == ntsc["shots"][1]["transition_in"]
+    assert shot["transition_in"] == ntsc.shots[1].transition_in.model_dump()
 
 
 def _read_otio(text: str) -> tuple[otio.schema.Timeline, list[otio.schema.Clip]]:
@@ -205,7 +208,7 @@ def _read_otio(text: str) -> tuple[otio.schema.Timeline, list[otio.schema.Clip]]
     return timeline, list(timeline.tracks[0].find_clips())
 
 
-def test_otio_round_trip_at_25_fps(pal: dict) -> None:
+def test_otio_round_trip_at_25_fps(pal: Shots) -> None:
     timeline, clips = _read_otio(export_shots(pal, "otio", source=PAL_SOURCE, title="Harbour"))
     assert timeline.name == "Harbour"
     assert len(timeline.tracks) == 1 and timeline.tracks[0].kind == otio.schema.TrackKind.Video
@@ -222,7 +225,7 @@ def test_otio_round_trip_at_25_fps(pal: dict) -> None:
     assert (marker.marked_range.start_time.value, marker.marked_range.duration.value) == (120, 10)
 
 
-def test_otio_at_29_97_uses_the_exact_rate(ntsc: dict) -> None:
+def test_otio_at_29_97_uses_the_exact_rate(ntsc: Shots) -> None:
     _, clips = _read_otio(to_otio(ntsc, NTSC_SOURCE, "Street"))
     assert [c.source_range.start_time.value for c in clips] == [0, 1800, 1810]
     assert clips[-1].source_range.end_time_exclusive().value == 17983
@@ -230,6 +233,6 @@ def test_otio_at_29_97_uses_the_exact_rate(ntsc: dict) -> None:
     assert clips[1].source_range.start_time.to_timecode(NTSC, True) == "00:01:00;02"
 
 
-def test_unknown_format_names_the_known_ones(pal: dict) -> None:
+def test_unknown_format_names_the_known_ones(pal: Shots) -> None:
     with pytest.raises(ValueError, match="csv, json, otio, edl"):
         export_shots(pal, "xlsx", source=PAL_SOURCE)

@@ -22,7 +22,9 @@ from deerin.enrich.faces.detect import (
 )
 from deerin.enrich.faces.stage import Span, appearances
 from deerin.enrich.frames import AnalysisFrame
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.store import VideoFolder, read_json
+from deerin.models.backends import open_model
+from deerin.models.resolver import resolve
 from deerin.models.weights import ModelError
 from deerin.pipeline.ingest import ingest
 from deerin.pipeline.progress import JsonReporter
@@ -34,7 +36,7 @@ FACE_STAGES = ("probe", "shots", "frames", "faces")
 
 @pytest.fixture(scope="module")
 def model() -> FaceModel:
-    return FaceModel.from_settings(Settings(workers=1))
+    return open_model("faces", Settings.from_values({"run.workers": 1}))
 
 
 def astronaut() -> Image.Image:
@@ -88,7 +90,7 @@ def test_finds_the_astronaut_and_no_face_in_coffee_or_rocket(model: FaceModel) -
 
 
 def test_small_faces_are_left_out() -> None:
-    picky = FaceModel.from_settings(Settings(workers=1, faces_min_size=130))
+    picky = open_model("faces", Settings.from_values({"run.workers": 1, "faces.min_size": 130}))
     assert picky.detect(astronaut()) == []  # the face is about 114 px tall
 
 
@@ -113,22 +115,23 @@ def test_alignment_recovers_a_similarity_transform() -> None:
 
 
 def test_a_folder_of_onnx_files_can_replace_the_bundled_models(tmp_path: Path) -> None:
-    detector, embedder = model_files(Settings())
+    detector, embedder = model_files(resolve("faces", Settings()))
     folder = tmp_path / "faces"
     folder.mkdir()
+    mine = Settings.from_values({"models.faces": str(folder)})
     shutil.copy(detector, folder / "my_yunet.onnx")
     with pytest.raises(ModelError, match="sface or recognition"):
-        model_files(Settings(faces_model=str(folder)))
+        model_files(resolve("faces", mine))
     shutil.copy(embedder, folder / "my_sface.onnx")
-    assert model_files(Settings(faces_model=str(folder))) == (
+    assert model_files(resolve("faces", mine)) == (
         folder / "my_yunet.onnx",
         folder / "my_sface.onnx",
     )
     (folder / "my_yunet.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelError, match="OpenCV cannot load the face models"):
-        FaceModel.from_settings(Settings(faces_model=str(folder)))
-    with pytest.raises(ModelError, match="not a folder"):
-        model_files(Settings(faces_model="someone/face-model"))
+        open_model("faces", mine)
+    with pytest.raises(ModelError, match="not a bundled model; not a file or folder here"):
+        resolve("faces", Settings.from_values({"models.faces": "someone/face-model"}))
 
 
 def test_appearances_follow_a_face_within_a_shot_only() -> None:
@@ -152,7 +155,9 @@ def test_faces_stage_times_an_appearance_and_survives_a_damaged_frame(tmp_path: 
     video = still_video(
         tmp_path / "astronaut.mkv", [(astronaut(), 6.0), (Image.fromarray(data.coffee()), 3.0)]
     )
-    settings = Settings(data_dir=tmp_path / "store", workers=1, proxy=False)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "store", "run.workers": 1, "proxy.enabled": False}
+    )
     report = ingest([video], "c", settings, JsonReporter(io.StringIO()), stages=FACE_STAGES)
     assert report.ok, report.failed
     folder = VideoFolder.for_video(settings.data_dir, report.videos[0])

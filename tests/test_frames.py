@@ -9,20 +9,23 @@ import pytest
 from conftest import make_cuts_video
 from deerin.enrich.frames import AnalysisFrame, load_image, plan_times, readable
 from deerin.errors import DeerinError
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.schemas import Shot
+from deerin.index.store import VideoFolder, read_json
 from deerin.pipeline.runner import VideoJob, process_video
-from deerin.pipeline.stage import ItemErrors
+from deerin.plugins.stage import ItemErrors
 from deerin.settings import Settings
 
 
-def shot(index: int, start: float, last: float) -> dict:
-    return {
-        "index": index,
-        "start_frame": round(start * 25),
-        "end_frame": round(last * 25) + 1,
-        "start_time": start,
-        "last_frame_time": last,
-    }
+def shot(index: int, start: float, last: float) -> Shot:
+    return Shot(
+        index=index,
+        start_frame=round(start * 25),
+        end_frame=round(last * 25) + 1,
+        start_time=start,
+        end_time=last + 0.04,
+        last_frame_time=last,
+        transition_in=None,
+    )
 
 
 def test_plan_keeps_middles_and_drops_samples_that_repeat_them() -> None:
@@ -35,7 +38,9 @@ def test_plan_keeps_middles_and_drops_samples_that_repeat_them() -> None:
 
 def test_frames_stage_on_a_real_video(tmp_path: Path) -> None:
     video = make_cuts_video(tmp_path / "cuts.mkv", ("red", "green", "blue"), seconds=2.0)
-    settings = Settings(data_dir=tmp_path / "store", workers=1, sample_seconds=1.0)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "store", "run.workers": 1, "frames.sample_seconds": 1.0}
+    )
     job = VideoJob("v1", str(video), settings, ("probe", "shots", "frames"))
     result = process_video(job, lambda event: None)
     assert result.outcomes["frames"].status == "done", result.outcomes["frames"].detail

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ffmpeg, make_cuts_video
-from deerin.pipeline.executors import WORKER_NAME
+from deerin.pipeline.graph import stage_graph
 from deerin.pipeline.ingest import collection_lock
-from deerin.pipeline.registry import stage_names
+from deerin.pipeline.local_executor import WORKER_NAME
 from deerin.settings import Settings
 
 NO_DAC = [
@@ -118,10 +118,13 @@ def test_one_bad_file_never_stops_the_collection(ingested) -> None:
 def test_bad_files_are_skipped_with_a_reason_naming_them(ingested) -> None:
     store, _ = ingested
     skipped = {Path(s["path"]).name: s["reason"] for s in status(store)["skipped"]}
-    assert "not a video" in skipped["notes.txt"]
+    assert "not a media file" in skipped["notes.txt"]
     assert "empty" in skipped["empty.mov"]
     assert "not a media file" in skipped["not really.mp4"]
-    assert "no video stream" in skipped["audio only.mka"]
+    sound = by_name(status(store))["audio only.mka"]  # a sound recording, not a failure
+    assert sound["kind"] == "sound" and "audio only.mka" not in skipped
+    assert sound["stages"]["shots"]["status"] == "skipped"
+    assert sound["stages"]["tech"]["status"] == "done"
     assert "duplicate of" in skipped["copy of reel one.mp4"]
     assert "reel one.mp4" in skipped["copy of reel one.mp4"]
     assert "still.mkv" in skipped or "still.mkv" in by_name(status(store))
@@ -272,7 +275,7 @@ def test_a_worker_that_dies_is_retried_alone_and_fails_its_video_only_if_it_dies
 ) -> None:
     folder = _slow_collection(tmp_path / "tapes", 3)
     store = tmp_path / "store"
-    skip = [f"--skip={stage}" for stage in stage_names() if stage not in QUICK]
+    skip = [f"--skip={stage}" for stage in stage_graph().names() if stage not in QUICK]
     cmd = [sys.executable, "-m", "deerin", "--data-dir", str(store), "--log-json", "ingest",
            str(folder), "-w", "2", "--no-proxy", *skip]  # fmt: skip
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -301,7 +304,7 @@ def test_a_worker_that_dies_is_retried_alone_and_fails_its_video_only_if_it_dies
 def test_second_ingest_of_a_collection_refuses_or_waits(tmp_path: Path) -> None:
     video = make_cuts_video(tmp_path / "v.mp4")
     store = tmp_path / "store"
-    held = Settings(data_dir=store)
+    held = Settings.from_values({"data_dir": store})
     with collection_lock(held, "reels", wait=False):
         refused = deerin(store, "ingest", str(video), "-c", "reels", "--no-proxy")
     assert refused.returncode == 2

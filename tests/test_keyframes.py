@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ffmpeg, make_cuts_video
+from conftest import complete, ffmpeg, make_cuts_video, write_artefact
 from deerin.enrich.keyframes import (
     SHEET_MAX_TILES,
     KeyframesStage,
@@ -19,11 +19,12 @@ from deerin.enrich.keyframes import (
     sheet_shots,
     timecode,
 )
-from deerin.index.artefacts import VideoFolder, atomic_write_json, publish, read_json
+from deerin.enrich.probe import ProbeStage
+from deerin.index.schemas import Shot
+from deerin.index.store import VideoFolder, publish, read_json
 from deerin.media.frames import frames_at
 from deerin.media.probe import probe
-from deerin.media.probe_stage import ProbeStage
-from deerin.pipeline.stage import Stage, StageContext, StageOutput
+from deerin.plugins.stage import Stage, StageContext, StageOutput
 from deerin.settings import Settings
 
 FPS = 25
@@ -84,7 +85,7 @@ def keyframes_for(
 ) -> tuple[VideoFolder, StageOutput, list[float]]:
     folder = VideoFolder.for_video(tmp_path / "data", "vid")
     run_stage(ProbeStage(settings), source, folder, [])
-    atomic_write_json(folder.path("shots.json"), shots)
+    write_artefact(folder, "shots.json", shots)
     reports: list[float] = []
     output = run_stage(KeyframesStage(settings), source, folder, reports)
     return folder, output, reports
@@ -107,7 +108,9 @@ def test_keyframes_are_the_exact_frames_at_the_cuts(tmp_path: Path) -> None:
     source = colour_cuts(tmp_path / "cuts.mp4")
     # Shots: red [0,150), blue [150,300), a one-frame shot [300,301), green [301,450).
     shots = shots_document([150, 300, 301], FPS, 450)
-    settings = Settings(data_dir=tmp_path / "data", thumbnail_width=160, keyframe_quality=85)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "data", "keyframes.thumbnail_width": 160, "keyframes.quality": 85}
+    )
     folder, output, reports = keyframes_for(source, tmp_path, shots, settings)
 
     assert output.problem is None
@@ -140,7 +143,7 @@ def test_truncated_file_gives_the_frames_it_has_and_says_how_many_are_missing(
     cut = tmp_path / "cut.mkv"
     data = whole.read_bytes()
     cut.write_bytes(data[: len(data) * 2 // 3])
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings.from_values({"data_dir": tmp_path / "data"})
     folder, output, _ = keyframes_for(cut, tmp_path, shots_document([150, 300], FPS, 450), settings)
 
     document = read_json(folder.path("keyframes.json"))
@@ -153,7 +156,7 @@ def test_truncated_file_gives_the_frames_it_has_and_says_how_many_are_missing(
 def test_anamorphic_pixels_are_widened_to_the_display_aspect(tmp_path: Path) -> None:
     source = tmp_path / "pal.mkv"
     ffmpeg("-f", "lavfi", "-i", f"testsrc=s=720x576:r={FPS}:d=0.4,setsar=16/15", str(source))
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings.from_values({"data_dir": tmp_path / "data"})
     folder, output, _ = keyframes_for(source, tmp_path, shots_document([], FPS, 10), settings)
 
     assert output.problem is None
@@ -183,7 +186,7 @@ def test_popeye_dvd_keyframes_hit_cuts_off_keyframes(tmp_path: Path, shared_medi
     for shot in shots["shots"]:  # Matroska stores milliseconds
         for key in ("start_time", "last_frame_time"):
             shot[key] = round(shot[key], 3)
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings.from_values({"data_dir": tmp_path / "data"})
     folder, output, _ = keyframes_for(source, tmp_path, shots, settings)
 
     assert output.problem is None
@@ -217,7 +220,9 @@ def test_contact_sheet_stays_printable_for_thousands_of_shots() -> None:
     chosen = sheet_shots(3456)
     assert len(chosen) == SHEET_MAX_TILES and chosen == sorted(set(chosen))
     assert chosen[0] == 0 and chosen[-1] > 3400
-    shots = [{"index": i, "start_time": i * 2.0} for i in chosen]
+    shots = [
+        Shot.model_validate(complete(Shot, {"index": i, "start_time": i * 2.0})) for i in chosen
+    ]
     tile = Image.new("RGB", (192, 144), RED)
     sheet = contact_sheet([(shot, tile) for shot in shots])
     assert sheet.width <= 2000 and sheet.height <= 50 * (144 + 24)

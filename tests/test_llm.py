@@ -8,9 +8,9 @@ import pytest
 
 from deerin.errors import DeerinError
 from deerin.models.answers import AnswerCache
+from deerin.models.bundled import bundled_model
 from deerin.models.endpoint import EndpointUnreachable
 from deerin.models.llm import EndpointModel, LlamaCppModel, open_language_model
-from deerin.models.registry import bundled_model
 from deerin.models.weights import ModelError
 from deerin.settings import Settings
 from test_endpoint import ChatServer, closed_port_url
@@ -38,7 +38,7 @@ def test_the_bundled_model_generates_once_then_answers_from_the_cache(settings: 
 def test_a_server_model_is_asked_with_the_system_prompt(settings: Settings) -> None:
     with ChatServer() as server:
         model = open_language_model(
-            settings.model_copy(update={"llm_endpoint": server.url, "llm_model": "qwen3"})
+            settings.merged({"llm.endpoint": server.url, "models.language_model": "qwen3"})
         )
         assert isinstance(model, EndpointModel) and model.kind == "endpoint"
         answer = model.generate(SYSTEM, "Name a film.", 20)
@@ -49,7 +49,7 @@ def test_a_server_model_is_asked_with_the_system_prompt(settings: Settings) -> N
 
 def test_a_dead_server_is_tried_once(settings: Settings) -> None:
     model = open_language_model(
-        settings.model_copy(update={"llm_endpoint": closed_port_url(), "llm_model": "qwen3"})
+        settings.merged({"llm.endpoint": closed_port_url(), "models.language_model": "qwen3"})
     )
     with pytest.raises(EndpointUnreachable, match="cannot reach"):
         model.generate(SYSTEM, "one", 20)
@@ -60,10 +60,10 @@ def test_a_dead_server_is_tried_once(settings: Settings) -> None:
 
 def test_a_local_gguf_file_is_used_and_anything_else_is_refused(settings: Settings) -> None:
     gguf = bundled_model("smollm2-135m").files[0].verified()
-    local = open_language_model(settings.model_copy(update={"llm_model": str(gguf)}))
+    local = open_language_model(settings.merged({"models.language_model": str(gguf)}))
     assert isinstance(local, LlamaCppModel) and local.name == gguf.name
-    with pytest.raises(ModelError, match="set llm_endpoint"):
-        open_language_model(settings.model_copy(update={"llm_model": "llama3"}))
+    with pytest.raises(ModelError, match=r"set llm\.endpoint"):
+        open_language_model(settings.merged({"models.language_model": "llama3"}))
 
 
 def test_cache_keys_keep_their_parts_apart() -> None:

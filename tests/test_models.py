@@ -1,4 +1,4 @@
-"""The model registry tells the truth: bundled weights check out, choices say where."""
+"""The model resolver tells the truth: bundled weights check out, choices say where."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from deerin.models.registry import BUNDLED, CAPABILITIES, choice, describe, verify
+from deerin.models.bundled import BUNDLED, verify
+from deerin.models.resolver import CAPABILITIES, describe
+from deerin.models.resolver import choose as choice
 from deerin.models.weights import BundledFile, ModelError
 from deerin.settings import Settings
 
@@ -25,7 +27,7 @@ def test_every_bundled_file_matches_its_checksum() -> None:
 
 
 def test_defaults_are_bundled_and_offline() -> None:
-    choices = {c.capability: c for c in describe(Settings(device="cpu"))}
+    choices = {c.capability: c for c in describe(Settings.from_values({"models.device": "cpu"}))}
     assert set(choices) == set(CAPABILITIES)
     assert all(c.offline for c in choices.values())
     assert choices["tags"].name == "efficientnet-lite0"
@@ -37,11 +39,13 @@ def test_defaults_are_bundled_and_offline() -> None:
 def test_a_local_path_a_hub_name_and_an_endpoint_are_told_apart(tmp_path: Path) -> None:
     folder = tmp_path / "my-clip"
     folder.mkdir()
-    settings = Settings(
-        tags_model=str(folder),
-        faces_model="someone/never-downloaded-model",
-        caption_model="llava:7b",
-        vlm_endpoint="http://localhost:11434/v1",
+    settings = Settings.from_values(
+        {
+            "models.tags": str(folder),
+            "models.faces": "someone/never-downloaded-model",
+            "models.captions": "llava:7b",
+            "vlm.endpoint": "http://localhost:11434/v1",
+        }
     )
     assert choice("tags", settings).kind == "path"
     hub = choice("faces", settings)

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 
 from conftest import ffmpeg
+from deerin.enrich.proxy import ProxyStage
 from deerin.errors import DeerinError
-from deerin.index.artefacts import VideoFolder, atomic_write_json
+from deerin.index import artefacts
+from deerin.index.schemas import MediaInfo, Probe
+from deerin.index.store import VideoFolder
 from deerin.media.frames import frames_at
-from deerin.media.probe import MediaInfo, probe
-from deerin.media.proxy import ProxyStage
-from deerin.pipeline.stage import StageContext, StageOutput
+from deerin.media.probe import probe
+from deerin.plugins.stage import StageContext, StageOutput
 from deerin.settings import Settings
 
 
@@ -22,10 +24,12 @@ def make_proxy(
     source: Path, tmp_path: Path, height: int = 144
 ) -> tuple[MediaInfo, StageOutput, Path, list[float]]:
     """Probe ``source`` into its video folder, then run the proxy stage on it."""
-    settings = Settings(data_dir=tmp_path / "data", proxy_height=height, workers=1)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "data", "proxy.height": height, "run.workers": 1}
+    )
     folder = VideoFolder.for_video(settings.data_dir, "vid")
     info = probe(source)
-    atomic_write_json(folder.path("probe.json"), {"media": info.to_dict()})
+    artefacts.write(folder.path(Probe.file), {"media": info}, Probe)
     staging = tmp_path / "staging"
     staging.mkdir()
     reports: list[float] = []
@@ -130,6 +134,6 @@ def test_browser_playable_files_need_no_proxy(tmp_path: Path) -> None:
     )  # fmt: skip
     info = probe(playable)
     assert not ProxyStage(Settings()).wanted(info)
-    unplayable = MediaInfo.from_dict({**info.to_dict(), "video_codec": "mpeg2video"})
+    unplayable = info.model_copy(update={"video_codec": "mpeg2video"})
     assert ProxyStage(Settings()).wanted(unplayable)
-    assert not ProxyStage(Settings(proxy=False)).wanted(unplayable)
+    assert not ProxyStage(Settings.from_values({"proxy.enabled": False})).wanted(unplayable)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import make_cuts_video
 from deerin.errors import DeerinError
-from deerin.index.artefacts import read_json
+from deerin.index.store import read_json
 from deerin.pipeline.ingest import ingest
 from deerin.pipeline.progress import JsonReporter
 from deerin.settings import Settings
@@ -40,8 +40,12 @@ def test_a_collection_on_ray_comes_out_as_on_the_local_pool(tmp_path: Path) -> N
     make_cuts_video(folder / "three.mp4")
     make_cuts_video(folder / "four.mp4", colours=("white", "black", "red", "blue"))
     (folder / "broken.mp4").write_bytes(b"not a video at all")
-    local = Settings(data_dir=tmp_path / "local", workers=1, proxy=False)
-    on_ray = Settings(data_dir=tmp_path / "ray", executor="ray", proxy=False)
+    local = Settings.from_values(
+        {"data_dir": tmp_path / "local", "run.workers": 1, "proxy.enabled": False}
+    )
+    on_ray = Settings.from_values(
+        {"data_dir": tmp_path / "ray", "run.executor": "ray", "proxy.enabled": False}
+    )
     report, _ = _run(local, folder)
     ray_report, events = _run(on_ray, folder)
     assert ray_report.ok and len(ray_report.videos) == len(report.videos) == 2
@@ -58,7 +62,9 @@ def test_a_collection_on_ray_comes_out_as_on_the_local_pool(tmp_path: Path) -> N
 
 def test_no_cluster_to_join_is_a_clear_error(tmp_path: Path) -> None:
     video = make_cuts_video(tmp_path / "one.mp4")
-    settings = Settings(data_dir=tmp_path / "store", executor="ray", ray_address="auto")
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "store", "run.executor": "ray", "run.ray_address": "auto"}
+    )
     with pytest.raises(DeerinError) as failed:
         ingest([video], "reels", settings, JsonReporter(io.StringIO()), stages=STAGES)
     assert "cannot reach the Ray cluster at auto" in failed.value.message

@@ -8,25 +8,26 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from conftest import make_cuts_video
-from deerin.enrich.faces.detect import FaceModel
+from conftest import complete, make_cuts_video
 from deerin.enrich.faces.stage import face_record
 from deerin.enrich.frames import AnalysisFrame
 from deerin.enrich.shot_scale import SCALES, from_faces, scale_for_height
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.schemas import Face, Shot
+from deerin.index.store import VideoFolder, read_json
+from deerin.models.backends import open_model
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.settings import Settings
 
 STAGES = ("probe", "shots", "frames", "faces", "shot_scale")
-SHOT = {"index": 0, "start_time": 0.0, "end_time": 4.0}
+SHOT = Shot.model_validate(complete(Shot, {"index": 0, "start_time": 0.0, "end_time": 4.0}))
 
 
 def scale_of(pictures: list[Image.Image]) -> dict:
     """Run the real detector on stills of one shot, then the face-size rule."""
-    model = FaceModel.from_settings(Settings(workers=1))
+    model = open_model("faces", Settings.from_values({"run.workers": 1}))
     frames = [AnalysisFrame(n, float(n), 0, "sample", Path(f"{n}.jpg")) for n in range(4)]
     faces = [
-        face_record(frames[n], k, face, picture.size)
+        Face.model_validate(face_record(frames[n], k, face, picture.size))
         for n, picture in enumerate(pictures)
         for k, face in enumerate(model.detect(picture))
     ]
@@ -72,7 +73,9 @@ def tiny_classifier(folder: Path, labels: tuple[str, ...]) -> Path:
 
 def test_no_face_gives_no_scale_and_a_classifier_can_take_over(tmp_path: Path) -> None:
     video = make_cuts_video(tmp_path / "cuts.mkv", ("red", "blue"), seconds=2.0, audio=False)
-    settings = Settings(data_dir=tmp_path / "store", workers=1, proxy=False)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path / "store", "run.workers": 1, "proxy.enabled": False}
+    )
     result = process_video(VideoJob("v1", str(video), settings, STAGES), lambda e: None)
     assert result.outcomes["shot_scale"].status == "done"
     folder = VideoFolder.for_video(settings.data_dir, "v1")
@@ -82,7 +85,7 @@ def test_no_face_gives_no_scale_and_a_classifier_can_take_over(tmp_path: Path) -
     assert rules["shots"][1]["start"] == pytest.approx(2.0, abs=0.05)
 
     model = tiny_classifier(tmp_path / "scales", SCALES)
-    learned = settings.model_copy(update={"shot_scale_model": str(model)})
+    learned = settings.merged({"models.shot_scale": str(model)})
     result = process_video(VideoJob("v1", str(video), learned, STAGES), lambda e: None)
     assert result.outcomes["shot_scale"].status == "done", result.outcomes["shot_scale"].detail
     labelled = read_json(folder.path("shot_scale.json"))
@@ -92,7 +95,7 @@ def test_no_face_gives_no_scale_and_a_classifier_can_take_over(tmp_path: Path) -
         assert shot["basis"] == "scales on the middle frame"
 
     wrong = tiny_classifier(tmp_path / "animals", ("cat", "dog", "owl", "ant", "eel"))
-    odd = settings.model_copy(update={"shot_scale_model": str(wrong)})
+    odd = settings.merged({"models.shot_scale": str(wrong)})
     outcome = process_video(VideoJob("v1", str(video), odd, STAGES), lambda e: None)
     assert outcome.outcomes["shot_scale"].status == "failed"
     assert "are not shot scales" in outcome.outcomes["shot_scale"].detail

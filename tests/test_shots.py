@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 from dataclasses import asdict
 from itertools import pairwise
 from pathlib import Path
@@ -19,17 +20,17 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, ffmpeg, make_cuts_video
+from deerin.enrich.probe import ProbeStage
 from deerin.enrich.shots.detector import Boundary, build_shots, score_boundaries
 from deerin.enrich.shots.stage import ShotsStage
 from deerin.errors import DeerinError
-from deerin.index.artefacts import VideoFolder
+from deerin.index.store import VideoFolder
 from deerin.media.decode import FrameSize, FrameStream
 from deerin.media.probe import probe
-from deerin.media.probe_stage import ProbeStage
 from deerin.media.synth import DemoTape
-from deerin.models.registry import TRANSNETV2
+from deerin.models.bundled import TRANSNETV2
 from deerin.pipeline.runner import PARTIAL, StageEvent, VideoJob, process_video
-from deerin.pipeline.stage import StageContext, StageOutput
+from deerin.plugins.stage import StageContext, StageOutput
 from deerin.settings import Settings
 
 LABELS = ROOT / "bench" / "labels"
@@ -59,7 +60,7 @@ class ShotsRun:
 
 
 def cpu_settings(settings: Settings, **changes: Any) -> Settings:
-    return settings.model_copy(update={"shot_method": "pyscenedetect", **changes})
+    return settings.merged({"models.shots": "pyscenedetect", **changes})
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def demo(
     demo_tape: DemoTape, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[DemoTape, ShotsRun]:
     work = tmp_path_factory.mktemp("demo-shots")
-    settings = Settings(data_dir=work / "store", shot_method="pyscenedetect")
+    settings = Settings.from_values({"data_dir": work / "store", "models.shots": "pyscenedetect"})
     return demo_tape, ShotsRun(demo_tape.path, settings, work / "run")
 
 
@@ -177,7 +178,7 @@ def test_transnetv2_finds_a_hard_cut(tmp_path, settings) -> None:
            "-i", "smptebars=s=320x240:r=25:d=1", "-filter_complex",
            "[0:v][1:v]concat=n=2:v=1:a=0[v]", "-map", "[v]", "-c:v", "libx264",
            "-pix_fmt", "yuv420p", str(path))  # fmt: skip
-    transnet = settings.model_copy(update={"shot_method": "transnetv2", "device": "cpu"})
+    transnet = settings.merged({"models.shots": "transnetv2", "models.device": "cpu"})
     run = ShotsRun(path, transnet, tmp_path / "run")
     assert run.doc["method"]["name"] == "transnetv2"
     assert run.doc["method"]["device"] == "cpu"
@@ -188,13 +189,15 @@ def test_transnetv2_finds_a_hard_cut(tmp_path, settings) -> None:
 
 def test_transnetv2_names_missing_weights(tmp_path, settings) -> None:
     missing = tmp_path / "elsewhere" / "weights.pth"
-    transnet = settings.model_copy(
-        update={"shot_method": "transnetv2", "transnet_weights": missing}
-    )
+    transnet = settings.merged({"models.shots": str(missing)})
     video = make_cuts_video(tmp_path / "v.mkv", ("red", "blue"), seconds=0.5, audio=False)
-    with pytest.raises(DeerinError, match="weights not found") as caught:
+    with pytest.raises(DeerinError, match="no such file or folder") as caught:
         ShotsRun(video, transnet, tmp_path / "run")
     assert str(missing) in caught.value.message
+    copy = tmp_path / "copy.pth"
+    shutil.copy(TRANSNETV2.files[0].locate(), copy)
+    mine = ShotsStage(settings.merged({"models.shots": str(copy)}))
+    assert mine.params()["transnet_weights"] == str(copy)
 
 
 def test_bundled_transnetv2_weights_are_the_checked_ones() -> None:
@@ -204,10 +207,10 @@ def test_bundled_transnetv2_weights_are_the_checked_ones() -> None:
 
 
 def test_method_and_params_follow_the_settings(settings) -> None:
-    cpu = ShotsStage(settings.model_copy(update={"device": "cpu"}))
-    assert cpu.method_name() == "pyscenedetect"  # auto without a GPU
-    assert cpu.params()["adaptive_threshold"] == settings.adaptive_threshold
-    learned = ShotsStage(settings.model_copy(update={"shot_method": "transnetv2"}))
+    cpu = ShotsStage(settings.merged({"models.device": "cpu"}))
+    assert cpu.params()["method"] == "pyscenedetect"  # auto without a GPU
+    assert cpu.params()["adaptive_threshold"] == settings.shots.adaptive_threshold
+    learned = ShotsStage(settings.merged({"models.shots": "transnetv2"}))
     assert learned.params()["transnet_weights"] == "bundled"
     assert "adaptive_threshold" not in learned.params()
     assert cpu.fingerprint({}) != learned.fingerprint({})

@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import make_cuts_video
-from deerin.cli.main import app
-from deerin.enrich.subtitles.sidecars import sidecar_files, sidecar_track
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.cli.main import application
+from deerin.enrich.subtitles.sidecars import sidecar_track
+from deerin.index.store import VideoFolder, read_json
+from deerin.media.sidecars import sidecar_files
 from deerin.pipeline.ingest import ingest
 from deerin.pipeline.progress import JsonReporter
 from deerin.settings import Settings
@@ -99,14 +100,14 @@ def test_a_broken_sidecar_is_an_error_and_the_others_are_read(
 def test_a_sidecar_track_exports_as_srt(clip: Path, settings: Settings) -> None:
     ingested(settings, clip)
     args = ["--data-dir", str(settings.data_dir), "export", str(clip), "-l", "subtitles"]
-    result = CliRunner().invoke(app, [*args, "-f", "srt", "--track", "clip.en.vtt"])
+    result = CliRunner().invoke(application(), [*args, "-f", "srt", "--track", "clip.en.vtt"])
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "1\n00:00:00,250 --> 00:00:01,000\nFish & chips\n\n"
         "2\n00:00:01,500 --> 00:00:02,500\nGood evening\n\n"
     )
-    missing = CliRunner().invoke(app, [*args, "--track", "clip.de.srt"])
-    assert "sidecar files: clip.en.vtt, clip.srt" in str(missing.exception)
+    missing = CliRunner().invoke(application(), [*args, "--track", "clip.de.srt"])
+    assert missing.exit_code == 2 and "sidecar files: clip.en.vtt, clip.srt" in missing.output
 
 
 def test_a_new_or_edited_sidecar_is_read_on_the_next_ingest(clip: Path, settings: Settings) -> None:

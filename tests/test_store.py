@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deerin.index.artefacts import (
+from deerin.index.catalogue import Catalogue
+from deerin.index.store import (
     VideoFolder,
     atomic_write_json,
     publish,
@@ -15,7 +16,6 @@ from deerin.index.artefacts import (
     remove_stale_temporaries,
     staging_dir,
 )
-from deerin.index.catalogue import Catalogue
 from deerin.media.identity import content_id
 from deerin.pipeline.discover import Candidate, Rejected, discover
 
@@ -107,8 +107,8 @@ def test_discover_walks_folders_and_rejects_non_videos(tmp_path: Path) -> None:
     candidates = [f.path.name for f in found if isinstance(f, Candidate)]
     reasons = {f.path.name: f.reason for f in found if isinstance(f, Rejected)}
     assert candidates == ["film one.mkv"]
-    assert reasons["notes.txt"].startswith("not a video")
-    assert reasons["still.jpg"].startswith("not a video")
+    assert reasons["notes.txt"].startswith("not a media file")
+    assert reasons["still.jpg"].startswith("not a media file")
     assert "empty" in reasons["empty.mp4"]
     assert "does not exist" in reasons["missing.mp4"]
 
@@ -127,8 +127,10 @@ def test_csv_catalogue_keeps_metadata_and_resolves_relative_paths(tmp_path: Path
     assert isinstance(found[0], Candidate)
     assert found[0].path == (tmp_path / "reels" / "r1.mkv").resolve()
     assert found[0].metadata == {
-        "title": "Harbour 1936", "date": "1936", "identifier": "NWFA-001",
-        "rights": "Public domain", "description": "Boats",
+        "title": "Harbour 1936",
+        "date": "1936",
+        "identifier": "NWFA-001",
+        "rights": "Public domain",
+        "description": "Boats",
     }
     assert isinstance(found[1], Rejected) and "row 3" in found[1].reason
-

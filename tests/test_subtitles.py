@@ -21,7 +21,7 @@ from deerin.enrich.subtitles.bitmaps import (
 from deerin.enrich.subtitles.stage import SubtitlesStage
 from deerin.enrich.subtitles.text import parse_srt
 from deerin.enrich.text.events import distance
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.store import VideoFolder, read_json
 from deerin.media.probe import probe
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.settings import Settings
@@ -204,9 +204,11 @@ def test_a_vobsub_track_is_read_by_ocr_with_its_times(tmp_path: Path, settings: 
         assert 0.5 < cue["confidence"] <= 1.0
     assert cues[1]["text"].count("\n") == 1  # two lines, in order
 
-    french_only = Settings(data_dir=tmp_path / "fr", workers=1, subtitles_ocr_languages=["fre"])
+    french_only = Settings.from_values(
+        {"data_dir": tmp_path / "fr", "run.workers": 1, "subtitles.ocr_languages": ["fre"]}
+    )
     [skipped] = subtitles(french_only, video)["tracks"]
-    assert skipped["events"] == [] and "subtitles_ocr_languages" in skipped["skipped"]
+    assert skipped["events"] == [] and "subtitles.ocr_languages" in skipped["skipped"]
 
 
 POPEYE = {"T00": "p3", "T01": "p2", "T02": "p4", "T03": "p1"}
@@ -226,7 +228,9 @@ def test_popeye_bitmap_subtitles_match_the_hand_made_srt(shared_media: Path, tmp
     starts = [cue["start"] for cue in reference]
     for kind, bound, timing in (("vob", 0.03, 1.0), ("pgs", 0.06, 0.05)):
         video = shared_media / f"popeye/mkv_{kind}_Title_T02-3.mkv"
-        settings = Settings(data_dir=tmp_path / kind, workers=1, proxy=False)
+        settings = Settings.from_values(
+            {"data_dir": tmp_path / kind, "run.workers": 1, "proxy.enabled": False}
+        )
         [track] = subtitles(settings, video)["tracks"]
         cues = track["events"]
         assert cer(words, " ".join(cue["text"] for cue in cues)) < bound, cues

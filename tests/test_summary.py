@@ -6,7 +6,7 @@ import pytest
 
 from deerin.enrich.entities.texts import TextItem
 from deerin.enrich.summary import NO_TEXT, SummaryStage, cut
-from deerin.index.artefacts import read_json
+from deerin.index.store import read_json
 from deerin.models.endpoint import EndpointUnreachable
 from deerin.settings import Settings
 from test_endpoint import ChatServer, closed_port_url
@@ -59,7 +59,7 @@ def test_long_videos_are_cut_between_transcript_segments() -> None:
 
 def test_a_server_summarises_each_part_and_the_video_from_the_parts(settings: Settings) -> None:
     with ChatServer() as server:
-        served = settings.model_copy(update={"llm_endpoint": server.url, "llm_model": "echo"})
+        served = settings.merged({"llm.endpoint": server.url, "models.language_model": "echo"})
         document, output = summarise(served, {"transcript": long_talk()})
     assert document["model"] == {"name": "echo", "kind": "endpoint"}
     assert len(document["segments"]) == 3 and server.requests == 8  # 2 per part + 2 for the video
@@ -74,7 +74,7 @@ def test_a_server_summarises_each_part_and_the_video_from_the_parts(settings: Se
 
 def test_garbage_answers_are_recorded_and_leave_the_stage_partial(settings: Settings) -> None:
     with ChatServer("garbage") as server:
-        served = settings.model_copy(update={"llm_endpoint": server.url, "llm_model": "junk"})
+        served = settings.merged({"llm.endpoint": server.url, "models.language_model": "junk"})
         document, output = summarise(served, {"transcript": NEWSREEL})
     assert document["title"] is None and document["summary"] is None
     assert len(document["errors"]) == 2 == server.requests
@@ -84,20 +84,20 @@ def test_garbage_answers_are_recorded_and_leave_the_stage_partial(settings: Sett
 
 def test_a_slow_server_times_out_per_answer_and_the_stage_goes_on(settings: Settings) -> None:
     with ChatServer("slow") as server:
-        served = settings.model_copy(
-            update={"llm_endpoint": server.url, "llm_model": "m", "llm_timeout": 0.3}
+        served = settings.merged(
+            {"llm.endpoint": server.url, "models.language_model": "m", "llm.timeout": 0.3}
         )
         document, output = summarise(served, {"transcript": NEWSREEL})
     assert document["title"] is None and document["summary"] is None
     assert [e["problem"] for e in document["errors"]] == [
-        f"no answer from {server.url} within 0.3 s — raise llm_timeout, or use a smaller or "
+        f"no answer from {server.url} within 0.3 s — raise llm.timeout, or use a smaller or "
         "faster model"
     ] * 2
     assert output.problem.startswith("2 of 2 answers failed")
 
 
 def test_a_dead_server_fails_the_stage_after_one_try(settings: Settings) -> None:
-    dead = settings.model_copy(update={"llm_endpoint": closed_port_url(), "llm_model": "any"})
+    dead = settings.merged({"llm.endpoint": closed_port_url(), "models.language_model": "any"})
     with pytest.raises(EndpointUnreachable):
         summarise(dead, {"transcript": long_talk()})
 

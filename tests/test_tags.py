@@ -12,11 +12,14 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from deerin.enrich.tags.backend import TOP_K, TagBackend, imagenet_labels, open_backend
-from deerin.enrich.tags.stage import EMBEDDINGS, TagsStage
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.enrich.tags.backend import TOP_K, TagBackend
+from deerin.enrich.tags.shared import imagenet_labels
+from deerin.enrich.tags.stage import TagsStage
+from deerin.index.schemas import Tags
+from deerin.index.store import VideoFolder, read_json
 from deerin.media.synth import DemoTape
-from deerin.models.registry import bundled_model
+from deerin.models.backends import open_model
+from deerin.models.bundled import bundled_model
 from deerin.models.weights import BundledFile, ModelError
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.settings import Settings
@@ -41,16 +44,24 @@ def jpeg_copy(image: Image.Image, scale: float, quality: int) -> Image.Image:
     return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
 
 
+def open_backend(settings: Settings) -> TagBackend:
+    return open_model("tags", settings)
+
+
 @pytest.fixture(scope="module")
 def bundled() -> TagBackend:
-    return open_backend(Settings(workers=1))
+    return open_backend(Settings.from_values({"run.workers": 1}))
 
 
 @pytest.fixture(scope="module")
 def tagged(demo_tape: DemoTape, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The demo tape run through frames and tags once, sampled every 4 s."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("tags") / "store", workers=1, sample_seconds=4.0
+    settings = Settings.from_values(
+        {
+            "data_dir": tmp_path_factory.mktemp("tags") / "store",
+            "run.workers": 1,
+            "frames.sample_seconds": 4.0,
+        }
     )
     result = process_video(VideoJob("demo", str(demo_tape.path), settings, STAGES), ignore)
     assert result.outcomes["tags"].status == "done", result.outcomes["tags"].detail
@@ -116,7 +127,7 @@ def test_tags_stage_on_the_demo_tape(tagged: Settings) -> None:
     folder = VideoFolder.for_video(tagged.data_dir, "demo")
     frames = read_json(folder.path("frames.json"))["frames"]
     document = read_json(folder.path("tags.json"))
-    vectors = np.load(folder.path(EMBEDDINGS))
+    vectors = np.load(folder.path(str(Tags.vectors)))
     assert document["model"] == {"name": "efficientnet-lite0", "backend": "torch"}
     assert document["errors"] == [] and document["dim"] == 1280
     assert [(f["frame"], f["time"], f["shot"]) for f in document["frames"]] == [
@@ -135,7 +146,7 @@ def test_embeddings_group_the_demo_tapes_black_frames(
 ) -> None:
     folder = VideoFolder.for_video(tagged.data_dir, "demo")
     times = [f["time"] for f in read_json(folder.path("frames.json"))["frames"]]
-    vectors = np.load(folder.path(EMBEDDINGS))
+    vectors = np.load(folder.path(str(Tags.vectors)))
 
     def within(spans: tuple) -> list[int]:
         return [i for i, t in enumerate(times) if any(s.start <= t < s.end for s in spans)]
@@ -150,7 +161,7 @@ def test_embeddings_group_the_demo_tapes_black_frames(
 def test_a_damaged_frame_is_recorded_and_the_others_tagged(
     tagged: Settings, demo_tape: DemoTape, tmp_path: Path
 ) -> None:
-    settings = tagged.model_copy(update={"data_dir": tmp_path / "store"})
+    settings = tagged.merged({"data_dir": tmp_path / "store"})
     shutil.copytree(tagged.data_dir, settings.data_dir)
     folder = VideoFolder.for_video(settings.data_dir, "demo")
     frames = read_json(folder.path("frames.json"))["frames"]
@@ -163,27 +174,27 @@ def test_a_damaged_frame_is_recorded_and_the_others_tagged(
     assert [e["frame"] for e in document["errors"]] == [frames[2]["index"]]
     tagged_frames = [f["frame"] for f in document["frames"]]
     assert tagged_frames == [f["index"] for f in frames if f is not frames[2]]
-    assert np.load(folder.path(EMBEDDINGS)).shape == (len(frames) - 1, 1280)
+    assert np.load(folder.path(str(Tags.vectors))).shape == (len(frames) - 1, 1280)
 
 
 def test_a_model_that_is_not_here_is_a_clear_error(
     tagged: Settings, demo_tape: DemoTape, tmp_path: Path
 ) -> None:
-    with pytest.raises(ModelError, match="folder not found"):
-        open_backend(Settings(tags_model=str(tmp_path / "no-such-clip")))
+    with pytest.raises(ModelError, match="no such file or folder"):
+        open_backend(Settings.from_values({"models.tags": str(tmp_path / "no-such-clip")}))
     with pytest.raises(ModelError, match="not in the local Hugging Face cache"):
-        open_backend(Settings(tags_model="deerin-tests/never-downloaded-clip"))
+        open_backend(Settings.from_values({"models.tags": "deerin-tests/never-downloaded-clip"}))
     (tmp_path / "not-a-model").mkdir()
     with pytest.raises(ModelError, match="cannot be loaded"):
-        open_backend(Settings(tags_model=str(tmp_path / "not-a-model")))
+        open_backend(Settings.from_values({"models.tags": str(tmp_path / "not-a-model")}))
     # In a run, the stage fails with that message and the stages before it stay done.
     missing = str(tmp_path / "no-such-clip")
-    settings = tagged.model_copy(update={"data_dir": tmp_path / "store", "tags_model": missing})
+    settings = tagged.merged({"data_dir": tmp_path / "store", "models.tags": missing})
     shutil.copytree(tagged.data_dir, settings.data_dir)
     outcomes = process_video(VideoJob("demo", str(demo_tape.path), settings, STAGES), ignore)
     assert outcomes.outcomes["frames"].status == "cached"
     assert outcomes.outcomes["tags"].status == "failed"
-    assert "tags model folder not found" in outcomes.outcomes["tags"].detail
+    assert "no such file or folder" in outcomes.outcomes["tags"].detail
 
 
 def tiny_image_text_model(folder: Path, kind: str) -> Path:
@@ -238,7 +249,7 @@ def test_clip_and_siglip_run_from_a_local_folder(
     kind: str, dim: int, tagged: Settings, demo_tape: DemoTape, tmp_path: Path
 ) -> None:
     model = tiny_image_text_model(tmp_path / f"tiny-{kind}", kind)
-    backend = open_backend(Settings(workers=1, tags_model=str(model)))
+    backend = open_backend(Settings.from_values({"run.workers": 1, "models.tags": str(model)}))
     assert backend.dim == dim and backend.kind == "transformers"
     vectors, tags = backend.analyse([photo("chelsea"), photo("coffee")], TOP_K)
     assert vectors.shape == (2, dim)
@@ -252,20 +263,20 @@ def test_clip_and_siglip_run_from_a_local_folder(
     assert text.shape == (2, dim) and not np.allclose(text[0], text[1])
     assert backend.label_embeddings().shape == (1000, dim)
 
-    settings = tagged.model_copy(update={"data_dir": tmp_path / "store", "tags_model": str(model)})
+    settings = tagged.merged({"data_dir": tmp_path / "store", "models.tags": str(model)})
     shutil.copytree(tagged.data_dir, settings.data_dir)
     outcome = process_video(VideoJob("demo", str(demo_tape.path), settings, STAGES), ignore)
     assert outcome.outcomes["tags"].status == "done", outcome.outcomes["tags"].detail
     folder = VideoFolder.for_video(settings.data_dir, "demo")
     document = read_json(folder.path("tags.json"))
     assert document["model"] == {"name": f"tiny-{kind}", "backend": "transformers"}
-    assert np.load(folder.path(EMBEDDINGS)).shape == (len(document["frames"]), dim)
+    assert np.load(folder.path(str(Tags.vectors))).shape == (len(document["frames"]), dim)
     assert folder.read_manifest("tags")["params"] == {"model": str(model)}
 
 
-def test_the_stage_is_listed_after_frames() -> None:
-    from deerin.pipeline.registry import stage_names
+def test_the_stage_runs_after_frames() -> None:
+    from deerin.pipeline.graph import stage_graph
 
-    names = stage_names()
-    assert names.index("tags") == names.index("frames") + 1
+    names = stage_graph().names()
+    assert names.index("tags") > names.index("frames")
     assert TagsStage.requires == ("frames",)

@@ -12,10 +12,12 @@ from conftest import ffmpeg
 from deerin.enrich.technical import bars
 from deerin.enrich.technical.ffmpeg_log import FilterLog
 from deerin.enrich.technical.stage import CheckResult, TechStage, build_events, run_checks
-from deerin.index.artefacts import VideoFolder, atomic_write_json, read_json
+from deerin.index import artefacts
+from deerin.index.schemas import Probe
+from deerin.index.store import VideoFolder, read_json
 from deerin.media.probe import probe
 from deerin.media.synth import DemoTape
-from deerin.pipeline.stage import StageContext
+from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
 
 TOLERANCE = 0.2  # seconds: a boundary this close to the truth is right
@@ -40,9 +42,11 @@ def _assert_match(found: list[tuple[float, float]], truth: list[tuple[float, flo
 @pytest.fixture(scope="module")
 def demo(demo_tape: DemoTape, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     """The demo tape's events, as the stage writes them into tech.json."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("store"), workers=1)
+    settings = Settings.from_values(
+        {"data_dir": tmp_path_factory.mktemp("store"), "run.workers": 1}
+    )
     folder = VideoFolder.for_video(settings.data_dir, "demo")
-    atomic_write_json(folder.path("probe.json"), {"media": probe(demo_tape.path).to_dict()})
+    artefacts.write(folder.path(Probe.file), {"media": probe(demo_tape.path)}, Probe)
     staging = folder.root / "staging"
     staging.mkdir()
     ctx = StageContext("demo", demo_tape.path, folder, staging, settings)
@@ -109,7 +113,7 @@ def test_one_still_picture_is_one_freeze_and_black_is_not_also_frozen(settings: 
     log = FilterLog(
         frozen=[(0.0, 10.0), (10.0, 15.0), (15.0, 20.0), (21.0, None)], black=[(21.0, 24.96)]
     )
-    result = CheckResult(log, np.zeros(250, bool), pictures, [], False, 250, 0, 25.0)
+    result = CheckResult(log, np.zeros(250, bool), pictures, [], True, False, 250, 0.0, 0, 25.0)
     assert [(e["kind"], e["start"], e["end"]) for e in build_events(result, settings)] == [
         ("frozen", 0.0, 15.0),
         ("frozen", 15.0, 20.0),
@@ -157,7 +161,7 @@ def test_loudness_of_a_sine_at_a_known_level(
 
 
 def test_a_truncated_tape_keeps_what_it_checked(demo_tape: DemoTape, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "store", workers=1)
+    settings = Settings.from_values({"data_dir": tmp_path / "store", "run.workers": 1})
     cut = tmp_path / "cut.mkv"
     data = demo_tape.path.read_bytes()
     cut.write_bytes(data[: len(data) * 2 // 5])

@@ -12,7 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from conftest import ffmpeg
 from deerin.enrich.text.events import FrameText, Reading, blocks, distance, events, similar
 from deerin.enrich.text.ocr import Line, Reader, folder_models, ocr_models, reader
-from deerin.index.artefacts import VideoFolder, read_json
+from deerin.index.store import VideoFolder, read_json
+from deerin.models.resolver import resolve
 from deerin.models.weights import ModelError
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.settings import Settings
@@ -49,7 +50,7 @@ def cards_video(path: Path, pieces: list[tuple[Image.Image, float]]) -> Path:
 
 @pytest.fixture(scope="module")
 def ocr() -> Reader:
-    return reader(Settings(workers=1))
+    return reader(Settings.from_values({"run.workers": 1}))
 
 
 def test_reads_a_line_and_finds_nothing_on_a_blank_picture(ocr: Reader) -> None:
@@ -119,7 +120,14 @@ def test_text_stage_times_two_intertitles_and_survives_a_damaged_frame(tmp_path:
         tmp_path / "intertitles.mkv",
         [(black, 2.0), (card(first), 5.0), (card(second, "black", "white"), 4.0), (black, 2.0)],
     )
-    settings = Settings(data_dir=tmp_path / "store", workers=1, proxy=False, sample_seconds=1.0)
+    settings = Settings.from_values(
+        {
+            "data_dir": tmp_path / "store",
+            "run.workers": 1,
+            "proxy.enabled": False,
+            "frames.sample_seconds": 1.0,
+        }
+    )
     result = process_video(VideoJob("v1", str(video), settings, TEXT_STAGES), lambda e: None)
     assert result.outcomes["text"].status == "done", result.outcomes["text"].detail
     folder = VideoFolder.for_video(settings.data_dir, "v1")
@@ -151,13 +159,13 @@ def test_text_stage_times_two_intertitles_and_survives_a_damaged_frame(tmp_path:
 
 
 def test_a_folder_of_onnx_files_can_replace_the_bundled_models(tmp_path: Path) -> None:
-    bundled = ocr_models(Settings(workers=1))
+    bundled = ocr_models(resolve("ocr", Settings.from_values({"run.workers": 1})))
     shutil.copy(bundled.detector, tmp_path / "my_det.onnx")
     shutil.copy(bundled.recogniser, tmp_path / "my_rec.onnx")
-    models = ocr_models(Settings(workers=1, ocr_model=str(tmp_path)))
+    models = ocr_models(resolve("ocr", Settings.from_values({"models.ocr": str(tmp_path)})))
     assert models == folder_models(tmp_path) and models.detector.name == "my_det.onnx"
     (tmp_path / "my_rec.onnx").unlink()
     with pytest.raises(ModelError, match=r"one \*det\*.onnx and one \*rec\*.onnx"):
         folder_models(tmp_path)
     with pytest.raises(ModelError, match="not a bundled model"):
-        ocr_models(Settings(workers=1, ocr_model="someone/some-hub-ocr"))
+        resolve("ocr", Settings.from_values({"models.ocr": "someone/some-hub-ocr"}))

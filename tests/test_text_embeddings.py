@@ -8,20 +8,23 @@ from typing import Any
 import numpy as np
 import pytest
 
-from deerin.enrich.text_embeddings import EMBEDDINGS, TextEmbeddingsStage, embed_queries
-from deerin.index.artefacts import VideoFolder, atomic_write_json, read_json
+from conftest import write_artefact
+from deerin.enrich.text_embeddings import TextEmbeddingsStage, embed_queries
+from deerin.index.schemas import TextEmbeddings
+from deerin.index.store import VideoFolder, read_json
 from deerin.models.weights import ModelError
-from deerin.pipeline.stage import StageContext
+from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
 
 DIM = 384  # all-MiniLM-L6-v2
+EMBEDDINGS = str(TextEmbeddings.vectors)
 
 
 def video_with_layers(settings: Settings, layers: dict[str, tuple[str, Any]]) -> StageContext:
     """A stored video whose stages ``layers`` (stage → (file name, document)) have run."""
     folder = VideoFolder.for_video(settings.data_dir, "v1")
     for stage, (name, document) in layers.items():
-        atomic_write_json(folder.path(name), document)
+        write_artefact(folder, name, document)
         folder.write_manifest(stage, {"fingerprint": stage})
     staging = folder.root / "staging"
     staging.mkdir(parents=True, exist_ok=True)  # a second run of a stage reuses it
@@ -96,6 +99,6 @@ def test_a_video_with_no_text_gets_no_rows_and_an_empty_array(settings: Settings
 
 
 def test_a_model_that_is_not_here_is_a_clear_error(settings: Settings) -> None:
-    missing = settings.model_copy(update={"text_embedding_model": "nobody/no-such-model"})
-    with pytest.raises(ModelError, match="nor in the local Hugging Face cache"):
+    missing = settings.merged({"models.text_embeddings": "nobody/no-such-model"})
+    with pytest.raises(ModelError, match="not in the local Hugging Face cache"):
         embed_queries(["hello"], missing)

@@ -25,8 +25,8 @@ class DeerinError(Exception):
         return f"{where}{self.problem}{what_to_do}"
 
 
-class NotAVideoError(DeerinError):
-    """The file has no video stream we can decode (text, image, audio only, empty)."""
+class NotMediaError(DeerinError):
+    """The file holds no picture or sound we can decode (text, a still image, empty)."""
 
 
 class StoreError(DeerinError):

@@ -1,8 +1,11 @@
-"""What every `deerin` command shares: the consoles, settings and finding a video."""
+"""What every `deerin` command shares: the consoles, settings, finding a video, commands."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -15,9 +18,19 @@ out = Console(soft_wrap=True)  # long paths stay on one line, for grep and logs
 err = Console(stderr=True)
 
 
-def settings_from(ctx: typer.Context, **overrides: object) -> Settings:
-    """Settings from file and environment, the global options, then this command's flags."""
-    return load_settings(**ctx.find_root().obj, **overrides)
+@dataclass(frozen=True)
+class Command:
+    """A `deerin` command (a function) or command group (a Typer app), as plugins register
+    them with the ``commands`` hook."""
+
+    name: str
+    target: Callable[..., Any] | typer.Typer
+
+
+def settings_from(ctx: typer.Context, **flags: object) -> Settings:
+    """Settings from file and environment, the global options, then this command's flags
+    (``flags`` by dotted key, e.g. ``**{"run.workers": 2}``; None means not given)."""
+    return load_settings({**ctx.find_root().obj, **flags})
 
 
 def resolve_video(settings: Settings, text: str) -> tuple[str, str]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from deerin.cli.common import out, settings_from
-from deerin.models.registry import describe
-from deerin.models.registry import verify as verify_bundled
+from deerin.models.bundled import verify as verify_bundled
+from deerin.models.resolver import describe
 
 models_app = typer.Typer(
     help="Which model each capability uses, where its weights are, and whether it is offline.",
@@ -22,17 +23,22 @@ def models_list(ctx: typer.Context) -> None:
         return
     settings = settings_from(ctx)
     choices = describe(settings)
-    table = Table(title="Models (change one with a setting or `deerin ingest --model CAP=...`)")
+    table = Table(
+        title="Models ([models] in deerin.toml, or `deerin ingest --model CAPABILITY=...`)"
+    )
     for column in ("capability", "model", "kind", "offline", "licence"):
         table.add_column(column, no_wrap=column != "licence")
     for item in choices:
         offline = "[green]yes[/]" if item.offline else "[red]no[/]"
         kind = item.kind if item.kind == item.backend else f"{item.kind}, {item.backend}"
-        table.add_row(item.capability, item.name, kind, offline, item.licence)
+        table.add_row(item.capability, escape(item.name), kind, offline, item.licence)
     out.print(table)
     out.print("Weights:")  # paths are long: one per line, whole, for copying
     for item in choices:
-        out.print(f"  {item.capability:<11} {item.location}")
+        out.print(f"  {item.capability:<15} {escape(item.location)}")
+    for item in choices:
+        if item.problem:
+            out.print(f"[red]✗[/] {item.capability}: {escape(item.problem)}")
 
 
 @models_app.command("verify")

@@ -12,14 +12,18 @@ from contextlib import ExitStack
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from deerin.cli.common import err, out, settings_from
 from deerin.enrich.faces.people import PeopleStep, add_decision, read_people
 from deerin.errors import DeerinError, StoreError
-from deerin.index.artefacts import VideoFolder, iso_time, read_json
-from deerin.pipeline.collection import CollectionContext, collection_folder, run_collection_steps
+from deerin.index import artefacts
+from deerin.index.schemas import FaceRef, Faces, Person
+from deerin.index.store import VideoFolder, iso_time
+from deerin.pipeline.collection import collection_context, run_collection_steps
 from deerin.pipeline.ingest import collection_lock, open_catalogue
+from deerin.plugins.step import CollectionContext
 
 people_app = typer.Typer(
     help="The people found in a collection's films: list them, name, merge and split them.",
@@ -27,7 +31,7 @@ people_app = typer.Typer(
 )
 
 Collection = Annotated[str, typer.Option("--collection", "-c", help="Collection name.")]
-Person = Annotated[str, typer.Argument(help="Person id, e.g. p0003 (see `deerin people list`).")]
+PersonId = Annotated[str, typer.Argument(help="Person id, e.g. p0003 (see `deerin people list`).")]
 
 
 def _collection(ctx: typer.Context, name: str) -> CollectionContext:
@@ -35,77 +39,76 @@ def _collection(ctx: typer.Context, name: str) -> CollectionContext:
     settings = settings_from(ctx)
     catalogue = open_catalogue(settings)
     try:
-        videos = catalogue.videos(name)
+        where = collection_context(name, settings, catalogue)
     finally:
         catalogue.close()
-    if not videos:
+    if not where.videos:
         raise DeerinError(
             f"collection '{name}' has no videos",
             path=settings.data_dir,
             hint="check the name with `deerin status`, or ingest into it first",
         )
-    return CollectionContext(name, settings, videos, collection_folder(settings, name))
+    return where
 
 
 @people_app.command("list")
 def list_people(ctx: typer.Context, collection: Collection) -> None:
     """List the people: id, name, how many faces, in which videos."""
     where = _collection(ctx, collection)
-    people = read_people(where)["people"]
+    people = read_people(where).people
     table = Table(title=f"{len(people)} people in {collection}")
     for column in ("id", "name", "faces", "videos"):
         table.add_column(column)
     for person in people:
-        videos = ", ".join(v[:8] for v in person["videos"])
-        table.add_row(person["id"], person["name"] or "", str(len(person["faces"])), videos)
+        videos = ", ".join(v[:8] for v in person.videos)
+        table.add_row(person.id, escape(person.name or ""), str(len(person.faces)), videos)
     out.print(table)
 
 
 @people_app.command("show")
-def show(ctx: typer.Context, collection: Collection, person: Person) -> None:
+def show(ctx: typer.Context, collection: Collection, person: PersonId) -> None:
     """List one person's faces (video, face id, time), to pick faces to split off."""
     where = _collection(ctx, collection)
     found = _person(where, person)
-    times = _face_times(where, found["faces"])
-    out.print(f"{found['id']} {found['name'] or '(no name)'}: {len(found['faces'])} faces")
-    for ref in found["faces"]:
-        key = (ref["video_id"], ref["face_id"])
-        face = f"{ref['video_id'][:8]}/{ref['face_id']}"
-        out.print(f"  {face:<20} {times.get(key, 0.0):9.2f}s")
+    times = _face_times(where, found.faces)
+    out.print(f"{found.id} {escape(found.name or '(no name)')}: {len(found.faces)} faces")
+    for ref in found.faces:
+        face = f"{ref.video_id[:8]}/{ref.face_id}"
+        out.print(f"  {face:<20} {times.get(ref.key, 0.0):9.2f}s")
 
 
 @people_app.command("name")
 def name(
     ctx: typer.Context,
     collection: Collection,
-    person: Person,
+    person: PersonId,
     text: Annotated[str, typer.Argument(metavar="NAME", help='The name, e.g. "Charlie Chaplin".')],
 ) -> None:
     """Name a person (an empty name removes it)."""
     where = _collection(ctx, collection)
     found = _person(where, person)
-    _decide(where, {"action": "name", "name": text.strip(), "faces": found["faces"]})
+    _decide(where, {"action": "name", "name": text.strip(), "faces": found.faces})
 
 
 @people_app.command("merge")
 def merge(
     ctx: typer.Context,
     collection: Collection,
-    person: Person,
+    person: PersonId,
     others: Annotated[list[str], typer.Argument(help="The people that are the same person.")],
 ) -> None:
     """Merge people into the first one (it keeps its id, and its name if it has one)."""
     where = _collection(ctx, collection)
     keep = _person(where, person)
-    faces = [ref for other in others if other != person for ref in _person(where, other)["faces"]]
-    _decide(where, {"action": "merge", "faces": keep["faces"], "with": faces})
+    faces = [ref for other in others if other != person for ref in _person(where, other).faces]
+    _decide(where, {"action": "merge", "faces": keep.faces, "with": faces})
 
 
 @people_app.command("split")
 def split(
     ctx: typer.Context,
     collection: Collection,
-    person: Person,
+    person: PersonId,
     faces: Annotated[
         list[str],
         typer.Argument(help="Faces to take out: FACE_ID, or VIDEO/FACE_ID (see `people show`)."),
@@ -118,10 +121,10 @@ def split(
     where = _collection(ctx, collection)
     found = _person(where, person)
     moving = [_face(where, found, text) for text in faces]
-    rest = [ref for ref in found["faces"] if ref not in moving]
+    rest = [ref for ref in found.faces if ref not in moving]
     decision: dict[str, Any] = {"action": "split", "faces": moving, "from": rest}
     if into is not None:
-        decision["into"] = _person(where, into)["faces"]
+        decision["into"] = _person(where, into).faces
     _decide(where, decision)
 
 
@@ -129,7 +132,7 @@ def split(
 def reject(
     ctx: typer.Context,
     collection: Collection,
-    person: Person,
+    person: PersonId,
     faces: Annotated[
         list[str] | None, typer.Argument(help="Its faces that are not faces [default: all].")
     ] = None,
@@ -137,7 +140,7 @@ def reject(
     """Mark a person's faces (or some of them) as not faces: they leave the people list."""
     where = _collection(ctx, collection)
     found = _person(where, person)
-    refs = [_face(where, found, text) for text in faces] if faces else found["faces"]
+    refs = [_face(where, found, text) for text in faces] if faces else found.faces
     _decide(where, {"action": "reject", "faces": refs})
 
 
@@ -169,12 +172,12 @@ def _locked(where: CollectionContext) -> ExitStack:
     return stack
 
 
-def _person(where: CollectionContext, person_id: str) -> dict[str, Any]:
-    people = read_people(where)["people"]
+def _person(where: CollectionContext, person_id: str) -> Person:
+    people = read_people(where).people
     for person in people:
-        if person["id"] == person_id:
+        if person.id == person_id:
             return person
-    known = ", ".join(p["id"] for p in people[:8]) + (" …" if len(people) > 8 else "")
+    known = ", ".join(p.id for p in people[:8]) + (" …" if len(people) > 8 else "")
     raise DeerinError(
         f"no person {person_id!r} in collection '{where.collection}'",
         path=where.folder / "people.json",
@@ -182,28 +185,24 @@ def _person(where: CollectionContext, person_id: str) -> dict[str, Any]:
     )
 
 
-def _face(where: CollectionContext, person: dict[str, Any], text: str) -> dict[str, str]:
+def _face(where: CollectionContext, person: Person, text: str) -> FaceRef:
     """One of the person's faces from ``FACE_ID`` or ``VIDEO/FACE_ID`` (a video id's start)."""
     video, _, face = text.rpartition("/")
-    found = [
-        ref
-        for ref in person["faces"]
-        if ref["face_id"] == face and ref["video_id"].startswith(video)
-    ]
+    found = [ref for ref in person.faces if ref.face_id == face and ref.video_id.startswith(video)]
     if len(found) != 1:
         problem = "is not one of" if not found else "matches several faces of"
         raise DeerinError(
-            f"face {text!r} {problem} {person['id']}",
-            hint=f"see `deerin people show -c {where.collection} {person['id']}`; "
+            f"face {text!r} {problem} {person.id}",
+            hint=f"see `deerin people show -c {where.collection} {person.id}`; "
             "write VIDEO/FACE_ID to pick one",
         )
     return found[0]
 
 
-def _face_times(where: CollectionContext, refs: list[dict[str, str]]) -> dict[tuple, float]:
+def _face_times(where: CollectionContext, refs: list[FaceRef]) -> dict[tuple[str, str], float]:
     times = {}
-    for video in {ref["video_id"] for ref in refs}:
+    for video in {ref.video_id for ref in refs}:
         folder = VideoFolder.for_video(where.settings.data_dir, video)
-        for face in read_json(folder.path("faces.json"))["faces"]:
-            times[(video, face["id"])] = face["time"]
+        for face in artefacts.read(folder, Faces).faces:
+            times[(video, face.id)] = face.time
     return times

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from deerin.cli.common import out, settings_from
-from deerin.index.artefacts import read_json
 from deerin.index.catalogue import VideoRow
+from deerin.index.store import CollectionFolder
+from deerin.pipeline.graph import stage_graph
 from deerin.pipeline.ingest import open_catalogue
-from deerin.pipeline.registry import stage_names
 
 SYMBOLS = {
     "done": "[green]✓[/]",
@@ -52,20 +53,21 @@ def status(
         for stage, (state, detail) in states.items():
             if state in ATTENTION:
                 first = detail.splitlines()[0] if detail else ""
-                out.print(f"{SYMBOLS[state]} {Path(video.path).name} {stage}: {first}")
+                name = escape(Path(video.path).name)
+                out.print(f"{SYMBOLS[state]} {name} {stage}: {escape(first)}")
     for name, manifest in steps:
         mark = SYMBOLS["partial" if manifest.get("problem") else "done"]
         facts = manifest.get("problem") or _facts(manifest.get("summary", {}))
-        out.print(f"{mark} collection {name} {manifest['step']}: {facts}")
+        out.print(f"{mark} collection {escape(name)} {manifest['step']}: {escape(facts)}")
     for path, reason in skipped:
-        out.print(f"[dim]skipped[/] {path}: {reason}")
+        out.print(f"[dim]skipped[/] {escape(path)}: {escape(reason)}")
 
 
 def _summary(rows: list[tuple[VideoRow, dict]], data_dir: Path) -> Table:
-    """One line per video: how many stages are done and which need attention."""
-    stages = stage_names()
-    table = Table(title=f"{len(rows)} videos in {data_dir}")
-    for column in ("video", "id", "duration", "stages done", "needs attention"):
+    """One line per file: how many stages are done and which need attention."""
+    stages = stage_graph().names()
+    table = Table(title=f"{len(rows)} files in {data_dir}")
+    for column in ("file", "id", "kind", "duration", "stages done", "needs attention"):
         table.add_column(column)
     for video, states in rows:
         finished = sum(states.get(s, ("",))[0] in ("done", "skipped") for s in stages)
@@ -74,8 +76,9 @@ def _summary(rows: list[tuple[VideoRow, dict]], data_dir: Path) -> Table:
         if pending:
             attention.append(f"{SYMBOLS['pending']} {', '.join(pending)}")
         table.add_row(
-            Path(video.path).name,
+            escape(Path(video.path).name),
             video.id[:8],
+            video.kind or "?",
             _length(video),
             f"{finished}/{len(stages)}",
             "  ".join(attention),
@@ -85,13 +88,13 @@ def _summary(rows: list[tuple[VideoRow, dict]], data_dir: Path) -> Table:
 
 def _grid(rows: list[tuple[VideoRow, dict]], data_dir: Path) -> Table:
     """One column per stage, for a close look at where each video stands."""
-    stages = stage_names()
-    table = Table(title=f"{len(rows)} videos in {data_dir}")
+    stages = stage_graph().names()
+    table = Table(title=f"{len(rows)} files in {data_dir}")
     for column in ("video", "id", "duration", *stages):
         table.add_column(column)
     for video, states in rows:
         marks = [SYMBOLS.get(states.get(s, ("", ""))[0], " ") for s in stages]
-        table.add_row(Path(video.path).name, video.id[:8], _length(video), *marks)
+        table.add_row(escape(Path(video.path).name), video.id[:8], _length(video), *marks)
     return table
 
 
@@ -105,11 +108,16 @@ def _facts(summary: dict) -> str:
 
 def _collection_steps(data_dir: Path, collection: str | None) -> list[tuple[str, dict]]:
     """The last run of each collection step (people, duplicates), per collection."""
-    pattern = f"{collection or '*'}/steps/*.json"
-    return [
-        (path.parent.parent.name, read_json(path))
-        for path in sorted((data_dir / "collections").glob(pattern))
-    ]
+    root = data_dir / "collections"
+    names = [collection] if collection else sorted(p.name for p in root.glob("*") if p.is_dir())
+    found = []
+    for name in names:
+        folder = CollectionFolder.for_collection(data_dir, name)
+        for step in sorted(stage_graph().step_names()):
+            manifest = folder.step_manifest(step)
+            if manifest is not None:
+                found.append((name, manifest))
+    return found
 
 
 def _as_json(
@@ -121,6 +129,7 @@ def _as_json(
                 "id": video.id,
                 "path": video.path,
                 "duration": video.duration,
+                "kind": video.kind,
                 "metadata": video.metadata,
                 "stages": {k: {"status": s, "detail": d} for k, (s, d) in states.items()},
             }

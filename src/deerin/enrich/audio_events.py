@@ -9,16 +9,16 @@ no torch); the same samples go to the tech stage's line-up tone detector
 precedence:
 
 - ``tone``: inside a steady line-up tone;
-- ``silence``: quieter than ``audio_silence_db``;
-- ``speech``: Silero's probability at or above ``audio_speech_threshold``;
+- ``silence``: quieter than ``audio.silence_db``;
+- ``speech``: Silero's probability at or above ``audio.speech_threshold``;
 - ``music``: everything else that is heard. This is *other sound, most often music*:
   effects, applause and room noise land here too; telling them from music would need
   a trained audio classifier, which a frame's level and a VAD cannot replace.
 
-Runs shorter than their kind's minimum (``audio_*_seconds``) join their longer
+Runs shorter than their kind's minimum (``audio.*_seconds``) join their longer
 neighbour, so the pauses between words stay inside speech and a breath between two
 sentences is not "music". Times are seconds from the video's first frame, as in the
-tech stage, with its :func:`~deerin.enrich.technical.stage.aligned_audio` chain.
+tech stage, with its :func:`~deerin.media.audio.aligned_audio` chain.
 """
 
 from __future__ import annotations
@@ -35,12 +35,11 @@ import numpy as np
 from faster_whisper.vad import get_vad_model
 
 from deerin.enrich.technical import tone
-from deerin.enrich.technical.stage import aligned_audio
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json
-from deerin.media.probe import MediaInfo
+from deerin.index.schemas import AudioEvents, MediaInfo
+from deerin.media.audio import aligned_audio
 from deerin.models.device import cpu_threads
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 FRAME = 512  # samples per analysis frame: Silero VAD's window, 32 ms at 16 kHz
 FRAME_SECONDS = FRAME / tone.RATE
@@ -58,11 +57,11 @@ class AudioStage(Stage):
     name = "audio"
     version = "1"
     requires = ("probe",)
-    produces = ("audio_events.json",)
+    produces = (AudioEvents.file,)
 
     def params(self) -> dict[str, Any]:
-        mine = {key: value for key, value in self.settings if key.startswith("audio_")}
-        return {**mine, "tone_seconds": self.settings.tech_tone_seconds}
+        mine = {f"audio_{key}": value for key, value in self.settings.audio}
+        return {**mine, "tone_seconds": self.settings.tech.tone_seconds}
 
     def wanted(self, info: MediaInfo) -> bool:
         return bool(info.audio)
@@ -84,10 +83,7 @@ class AudioStage(Stage):
         if problem:
             errors.record(problem, time=round(sound.seconds, 3))
         events = self.events(sound)
-        atomic_write_json(
-            ctx.staging / "audio_events.json",
-            {"video_id": ctx.video_id, "events": events, "errors": errors.items},
-        )
+        ctx.write(AudioEvents, {"video_id": ctx.video_id, "events": events, "errors": errors.items})
         method = {
             "name": "Silero VAD (faster-whisper's ONNX copy), frame level, spectral tone check",
             "audio_stream": stream.index,
@@ -98,15 +94,15 @@ class AudioStage(Stage):
     def events(self, sound: Sound) -> list[dict[str, Any]]:
         """The decoded soundtrack's frames as events of one kind each, in time order."""
         settings = self.settings
-        tones = tone.tones(sound.tone_windows, settings.tech_tone_seconds)
+        tones = tone.tones(sound.tone_windows, settings.tech.tone_seconds)
         labels = label_frames(
-            sound, tones, settings.audio_speech_threshold, settings.audio_silence_db
+            sound, tones, settings.audio.speech_threshold, settings.audio.silence_db
         )
         shortest = {
-            SILENCE: settings.audio_silence_seconds,
-            SPEECH: settings.audio_speech_seconds,
-            MUSIC: settings.audio_music_seconds,
-            TONE: settings.tech_tone_seconds,
+            SILENCE: settings.audio.silence_seconds,
+            SPEECH: settings.audio.speech_seconds,
+            MUSIC: settings.audio.music_seconds,
+            TONE: settings.tech.tone_seconds,
         }
         runs = smooth(label_runs(labels), shortest)
         return [_event(run, sound, tones) for run in runs]

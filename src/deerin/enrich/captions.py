@@ -1,7 +1,7 @@
 """The captions stage: a description of every shot's middle frame, and visual questions.
 
-With ``caption_model`` set to a model and ``vlm_endpoint`` to an OpenAI-compatible
-server, each of ``vlm_questions`` is asked about each shot's middle frame. Answers are
+With ``models.captions`` set to a model and ``vlm.endpoint`` to an OpenAI-compatible
+server, each of ``vlm.questions`` is asked about each shot's middle frame. Answers are
 cached on disk by model, question and picture, so a rerun, or another video holding the
 same frame (a copy, a repeated title card), costs no request.
 
@@ -19,10 +19,10 @@ from typing import Any
 
 from deerin.enrich.frames import AnalysisFrame, analysis_frames, readable
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json
+from deerin.index.schemas import Captions, Faces, ShotScale, Tags, Text
 from deerin.models.answers import AnswerCache, ReachGuard
 from deerin.models.endpoint import ChatEndpoint, image_message
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 COMPOSED = "composed"
 SCALE_WORDS = {
@@ -46,19 +46,20 @@ class CaptionsStage(Stage):
     version = "1"
     requires = ("frames",)
     optional = ("tags", "faces", "shot_scale", "text")
-    produces = ("captions.json",)
+    produces = (Captions.file,)
+    models = ("captions",)
 
     def composed(self) -> bool:
         """Whether descriptions are composed (no model configured, or no server to ask)."""
-        return self.settings.caption_model == COMPOSED or not self.settings.vlm_endpoint
+        return self.settings.models.captions == COMPOSED or not self.settings.vlm.endpoint
 
     def params(self) -> dict[str, Any]:
         if self.composed():
             return {"model": COMPOSED}
         return {
-            "model": self.settings.caption_model,
-            "endpoint": self.settings.vlm_endpoint,
-            "questions": self.settings.vlm_questions,
+            "model": self.settings.models.captions,
+            "endpoint": self.settings.vlm.endpoint,
+            "questions": self.settings.vlm.questions,
         }
 
     def run(self, ctx: StageContext) -> StageOutput:
@@ -74,25 +75,25 @@ class CaptionsStage(Stage):
         ]
         _write(ctx, {"name": COMPOSED, "kind": COMPOSED}, captions, ItemErrors())
         summary: dict[str, Any] = {"captions": len(captions)}
-        if self.settings.caption_model != COMPOSED:  # asked for a model, but no server to ask
-            summary["composed because"] = "vlm_endpoint is not set"
+        if self.settings.models.captions != COMPOSED:  # asked for a model, but no server to ask
+            summary["composed because"] = "vlm.endpoint is not set"
         return StageOutput(method={"name": COMPOSED, "from": signals.sources}, summary=summary)
 
     def _ask(self, ctx: StageContext, frames: list[AnalysisFrame]) -> StageOutput:
         endpoint = ChatEndpoint.from_settings(self.settings)
         cache = AnswerCache(self.settings.data_dir / "cache" / "vlm")
-        asker = Asker(endpoint, self.settings.caption_model, cache)
+        asker = Asker(endpoint, self.settings.models.captions, cache)
         errors = ItemErrors()
         captions: list[dict[str, Any]] = []
         for done, batch in enumerate(readable(frames, errors, batch=1), start=1):
             for frame, _ in batch:  # decoded once to check it: a server gets no broken file
-                captions += asker.ask_all(frame, self.settings.vlm_questions, errors)
+                captions += asker.ask_all(frame, self.settings.vlm.questions, errors)
             ctx.report(done / len(frames))
         if asker.guard.unreachable is not None and not captions:
             raise asker.guard.unreachable  # nothing answered at all: failed, and retried next run
-        model = {"name": self.settings.caption_model, "kind": "endpoint"}
+        model = {"name": self.settings.models.captions, "kind": "endpoint"}
         _write(ctx, model, captions, errors)
-        asked = len(frames) * len(self.settings.vlm_questions)
+        asked = len(frames) * len(self.settings.vlm.questions)
         return StageOutput(
             method={**model, "endpoint": endpoint.url, "protocol": "openai chat completions"},
             summary={"captions": len(captions), "requests": asker.requests, "cached": asker.hits},
@@ -116,23 +117,23 @@ class Signals:
         signals = cls()
         if ctx.published("shot_scale"):
             signals.sources.append("shot_scale")
-            for shot in ctx.read("shot_scale.json")["shots"]:
-                if shot["scale"]:
-                    signals.scales[shot["index"]] = shot["scale"]
+            for shot in ctx.read(ShotScale).shots:
+                if shot.scale:
+                    signals.scales[shot.index] = shot.scale
         if ctx.published("faces"):
             signals.sources.append("faces")
-            for face in ctx.read("faces.json")["faces"]:
-                signals.faces[face["frame"]] = signals.faces.get(face["frame"], 0) + 1
+            for face in ctx.read(Faces).faces:
+                signals.faces[face.frame] = signals.faces.get(face.frame, 0) + 1
         if ctx.published("text"):
             signals.sources.append("text")
-            for event in ctx.read("text.json")["events"]:
-                for frame in event["frames"]:
-                    signals.texts.setdefault(frame, []).append(event["text"])
+            for event in ctx.read(Text).events:
+                for frame in event.frames:
+                    signals.texts.setdefault(frame, []).append(event.text)
         if ctx.published("tags"):
             signals.sources.append("tags")
-            for entry in ctx.read("tags.json")["frames"]:
-                signals.labels[entry["frame"]] = [
-                    tag["label"] for tag in entry["tags"] if tag["score"] >= TAG_MIN_SCORE
+            for entry in ctx.read(Tags).frames:
+                signals.labels[entry.frame] = [
+                    tag.label for tag in entry.tags if tag.score >= TAG_MIN_SCORE
                 ][:TAGS_SHOWN]
         return signals
 
@@ -219,7 +220,7 @@ def _caption(
 def _write(
     ctx: StageContext, model: dict[str, str], captions: list[dict[str, Any]], errors: ItemErrors
 ) -> None:
-    atomic_write_json(
-        ctx.staging / "captions.json",
+    ctx.write(
+        Captions,
         {"video_id": ctx.video_id, "model": model, "captions": captions, "errors": errors.items},
     )

@@ -2,9 +2,9 @@
 
 Tags, faces, text, shot scale and captions all need pictures, and decoding a film once
 per model would dominate the run. This stage decodes once: every shot's middle frame
-(what a shot "is") plus one frame every ``sample_seconds`` (so a long take, a caption
+(what a shot "is") plus one frame every ``frames.sample_seconds`` (so a long take, a caption
 that comes and goes or a face that enters mid-shot is still seen), scaled to at most
-``analysis_size`` pixels at display aspect. Later stages read them with
+``frames.analysis_size`` pixels at display aspect. Later stages read them with
 :func:`analysis_frames` and :func:`load_image`.
 """
 
@@ -21,9 +21,10 @@ from PIL import Image
 
 from deerin.enrich.keyframes import plan_targets
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_bytes, atomic_write_json, read_json
+from deerin.index.schemas import Frames, Shot, Shots
+from deerin.index.store import atomic_write_bytes
 from deerin.media.frames import frames_at
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 FOLDER = "frames"
 JPEG_QUALITY = 90
@@ -47,26 +48,26 @@ class FramesStage(Stage):
     name = "frames"
     version = "1"
     requires = ("probe", "shots")
-    produces = (FOLDER, "frames.json")
+    produces = (FOLDER, Frames.file)
 
     def params(self) -> dict[str, Any]:
         return {
-            "sample_seconds": self.settings.sample_seconds,
-            "analysis_size": self.settings.analysis_size,
+            "sample_seconds": self.settings.frames.sample_seconds,
+            "analysis_size": self.settings.frames.analysis_size,
         }
 
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
-        shots = ctx.read("shots.json")["shots"]
-        plan = plan_times(shots, self.settings.sample_seconds)
+        shots = ctx.read(Shots).shots
+        plan = plan_times(shots, self.settings.frames.sample_seconds)
         folder = ctx.staging / FOLDER
         folder.mkdir()
-        starts = [shot["start_time"] for shot in shots]
+        starts = [shot.start_time for shot in shots]
         entries: list[dict[str, Any]] = []
         for grab in frames_at(ctx.source, list(plan), info):
             index = len(entries)
             name = f"{FOLDER}/f{index:06d}.jpg"
-            image = _fit(grab.image, self.settings.analysis_size)
+            image = _fit(grab.image, self.settings.frames.analysis_size)
             atomic_write_bytes(ctx.staging / name, _jpeg(image))
             time = round(grab.time, 4)  # a frame time that is 3.9999… belongs at 4.0
             shot = max(0, bisect.bisect_right(starts, time) - 1)
@@ -74,7 +75,7 @@ class FramesStage(Stage):
                 {
                     "index": index,
                     "time": time,
-                    "shot": shots[shot]["index"] if shots else 0,
+                    "shot": shots[shot].index if shots else 0,
                     "kind": plan[grab.requested],
                     "file": name,
                     "size": list(image.size),
@@ -82,8 +83,8 @@ class FramesStage(Stage):
             )
             ctx.report(len(entries) / len(plan))
         missing = len(plan) - len(entries)
-        atomic_write_json(
-            ctx.staging / "frames.json",
+        ctx.write(
+            Frames,
             {"video_id": ctx.video_id, **self.params(), "frames": entries, "missing": missing},
         )
         problem = f"{missing} of {len(plan)} frames could not be decoded" if missing else None
@@ -94,7 +95,7 @@ class FramesStage(Stage):
         )
 
 
-def plan_times(shots: list[dict[str, Any]], every: float) -> dict[float, str]:
+def plan_times(shots: list[Shot], every: float) -> dict[float, str]:
     """The times to grab, each marked "middle" or "sample", up to the last frame.
 
     A regular sample closer than a third of the interval to a middle frame is dropped:
@@ -102,7 +103,7 @@ def plan_times(shots: list[dict[str, Any]], every: float) -> dict[float, str]:
     """
     middles = sorted({t.time for t in plan_targets(shots) if t.role == "middle"})
     plan = {time: "middle" for time in middles}
-    last = shots[-1]["last_frame_time"] if shots else -1.0
+    last = shots[-1].last_frame_time if shots else -1.0
     for n in range(int(last / every) + 1 if last >= 0 else 0):
         time = round(n * every, 4)
         at = bisect.bisect_left(middles, time)
@@ -114,10 +115,9 @@ def plan_times(shots: list[dict[str, Any]], every: float) -> dict[float, str]:
 
 def analysis_frames(ctx: StageContext) -> list[AnalysisFrame]:
     """The analysis frames the frames stage published for this video, in time order."""
-    document = read_json(ctx.folder.path("frames.json"))
     return [
-        AnalysisFrame(e["index"], e["time"], e["shot"], e["kind"], ctx.folder.path(e["file"]))
-        for e in document["frames"]
+        AnalysisFrame(e.index, e.time, e.shot, e.kind, ctx.folder.path(e.file))
+        for e in ctx.read(Frames).frames
     ]
 
 

@@ -18,10 +18,10 @@ from typing import Any
 import av
 from PIL import Image, ImageDraw, ImageFont
 
-from deerin.index.artefacts import atomic_write_json, store_error
+from deerin.index.schemas import Keyframes, MediaInfo, Shot, Shots
+from deerin.index.store import store_error
 from deerin.media.frames import Grab, display_geometry, frames_at
-from deerin.media.probe import MediaInfo
-from deerin.pipeline.stage import Stage, StageContext, StageOutput
+from deerin.plugins.stage import Stage, StageContext, StageOutput
 
 ROLES = ("first", "middle", "last")
 FOLDER = "keyframes"
@@ -63,17 +63,17 @@ class KeyframesStage(Stage):
     name = "keyframes"
     version = "1"
     requires = ("probe", "shots")
-    produces = ("keyframes", "keyframes.json", "contact_sheet.jpg")
+    produces = (FOLDER, Keyframes.file, "contact_sheet.jpg")
 
     def params(self) -> dict[str, Any]:
         return {
-            "quality": self.settings.keyframe_quality,
-            "thumbnail_width": self.settings.thumbnail_width,
+            "quality": self.settings.keyframes.quality,
+            "thumbnail_width": self.settings.keyframes.thumbnail_width,
         }
 
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
-        shots = ctx.read("shots.json")["shots"]
+        shots = ctx.read(Shots).shots
         targets = plan_targets(shots)
         folder = ctx.staging / FOLDER
         folder.mkdir()
@@ -93,29 +93,29 @@ class KeyframesStage(Stage):
             "video_id": ctx.video_id,
             "width": width,
             "height": height,
-            "thumbnail_width": self.settings.thumbnail_width,
+            "thumbnail_width": self.settings.keyframes.thumbnail_width,
             "contact_sheet": {"file": "contact_sheet.jpg", "shots": on_sheet},
             "shots": [_shot_entry(shot, saved) for shot in shots],
         }
         sheet = contact_sheet([(shots[i], tiles.get(i)) for i in on_sheet])
-        sheet_jpeg = _encoded(sheet, "JPEG", quality=self.settings.keyframe_quality)
+        sheet_jpeg = _encoded(sheet, "JPEG", quality=self.settings.keyframes.quality)
         _write_file(ctx.staging / "contact_sheet.jpg", sheet_jpeg)
-        atomic_write_json(ctx.staging / "keyframes.json", document)
+        ctx.write(Keyframes, document)
         return _output(len(saved), len(targets), len(on_sheet), len(shots))
 
     def _encode(self, grab: Grab) -> Still:
         """Encode a frame once, however many shots and roles share it (1-2 frame shots)."""
-        thumb = _thumbnail(grab.image, self.settings.thumbnail_width)
+        thumb = _thumbnail(grab.image, self.settings.keyframes.thumbnail_width)
         return Still(
             time=grab.time,
             size=grab.image.size,
             thumb=thumb,
-            jpeg=_encoded(grab.image, "JPEG", quality=self.settings.keyframe_quality),
+            jpeg=_encoded(grab.image, "JPEG", quality=self.settings.keyframes.quality),
             webp=_encoded(thumb, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD),
         )
 
 
-def plan_targets(shots: list[dict[str, Any]]) -> list[Target]:
+def plan_targets(shots: list[Shot]) -> list[Target]:
     """First, middle and last frame of each shot, with the time each is shown.
 
     shots.json gives the exact times of the first and last frames; the middle one's time
@@ -125,16 +125,16 @@ def plan_targets(shots: list[dict[str, Any]]) -> list[Target]:
     """
     targets = []
     for shot in shots:
-        first, last = shot["start_frame"], shot["end_frame"] - 1
+        first, last = shot.start_frame, shot.end_frame - 1
         middle = (first + last) // 2
-        span = shot["last_frame_time"] - shot["start_time"]
+        span = shot.last_frame_time - shot.start_time
         share = (middle - first) / (last - first) if last > first else 0.0
         for role, frame, time in (
-            ("first", first, shot["start_time"]),
-            ("middle", middle, shot["start_time"] + span * share),
-            ("last", last, shot["last_frame_time"]),
+            ("first", first, shot.start_time),
+            ("middle", middle, shot.start_time + span * share),
+            ("last", last, shot.last_frame_time),
         ):
-            targets.append(Target(shot["index"], role, frame, time))
+            targets.append(Target(shot.index, role, frame, time))
     return targets
 
 
@@ -146,7 +146,7 @@ def sheet_shots(count: int) -> list[int]:
     return [math.floor(k * step) for k in range(SHEET_MAX_TILES)]
 
 
-def contact_sheet(tiles: list[tuple[dict[str, Any], Image.Image | None]]) -> Image.Image:
+def contact_sheet(tiles: list[tuple[Shot, Image.Image | None]]) -> Image.Image:
     """A grid of middle frames, each labelled with shot number and start timecode.
 
     A shot whose middle frame did not decode keeps its place as an empty tile, so the
@@ -166,7 +166,7 @@ def contact_sheet(tiles: list[tuple[dict[str, Any], Image.Image | None]]) -> Ima
         y = SHEET_GAP + (k // columns) * cell_h
         if tile is not None:
             sheet.paste(tile, (x + (SHEET_TILE - tile.width) // 2, y))
-        label = f"#{shot['index'] + 1}  {timecode(shot['start_time'])}"
+        label = f"#{shot.index + 1}  {timecode(shot.start_time)}"
         draw.text((x, y + tile_height + 1), label, fill=SHEET_INK, font=font)
     return sheet
 
@@ -249,8 +249,8 @@ def _write_file(path: Path, data: bytes) -> None:
         raise store_error(exc, path) from exc
 
 
-def _shot_entry(shot: dict[str, Any], saved: dict[tuple[int, str], dict[str, Any]]) -> dict:
-    index = shot["index"]
+def _shot_entry(shot: Shot, saved: dict[tuple[int, str], dict[str, Any]]) -> dict:
+    index = shot.index
     return {"index": index, **{role: saved.get((index, role)) for role in ROLES}}
 
 

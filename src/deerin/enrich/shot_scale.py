@@ -7,7 +7,7 @@ is some four face-heights more); a face a twelfth of it a full figure. A shot in
 no face was found gets no scale rather than a guess: landscapes, objects and backs of
 heads carry no size cue this rule could read honestly. Where a user has an image
 classifier whose labels are ECS, CS, MS, FS and LS (a local folder or a downloaded hub
-model, set as ``shot_scale_model``), it classifies each shot's middle frame instead.
+model, set as ``models.shot_scale``), it classifies each shot's middle frame instead.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from typing import Any
 
 from deerin.enrich.frames import AnalysisFrame, analysis_frames, load_image
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json
+from deerin.index.schemas import Face, Faces, Shot, Shots, ShotScale
+from deerin.models.backends import open_model
 from deerin.models.device import torch_device
-from deerin.models.registry import choice, quiet_transformers
+from deerin.models.resolver import ModelChoice, choose, quiet_transformers
 from deerin.models.weights import ModelError
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 from deerin.settings import Settings
 
 SCALES = ("ECS", "CS", "MS", "FS", "LS")
@@ -40,30 +41,31 @@ class ShotScaleStage(Stage):
 
     name = "shot_scale"
     version = "1"
-    requires = ("shots", "faces")
-    produces = ("shot_scale.json",)
+    requires = ("shots", "frames", "faces")
+    produces = (ShotScale.file,)
+    models = ("shot_scale",)
 
     def params(self) -> dict[str, Any]:
-        return {"shot_scale_model": self.settings.shot_scale_model}
+        return {"shot_scale_model": self.settings.models.shot_scale}
 
     @cached_property
     def classifier(self) -> ScaleClassifier:
         """Loaded on first use, then kept for every video this worker handles."""
-        return ScaleClassifier(self.settings)
+        return open_model("shot_scale", self.settings)
 
     def run(self, ctx: StageContext) -> StageOutput:
-        shots = ctx.read("shots.json")["shots"]
+        shots = ctx.read(Shots).shots
         frames = analysis_frames(ctx)
-        picked = choice("shot_scale", self.settings)
+        picked = choose("shot_scale", self.settings)
         errors = ItemErrors()
         if picked.kind == "rules":
-            rows = by_face_size(shots, frames, ctx.read("faces.json")["faces"])
+            rows = by_face_size(shots, frames, ctx.read(Faces).faces)
             model = {"name": picked.name, "kind": "rules"}
         else:
             rows = self.classifier.label(shots, frames, errors)
             model = {"name": picked.name, "kind": "classifier"}
-        atomic_write_json(
-            ctx.staging / "shot_scale.json",
+        ctx.write(
+            ShotScale,
             {"video_id": ctx.video_id, "model": model, "shots": rows, "errors": errors.items},
         )
         labelled = sum(row["scale"] is not None for row in rows)
@@ -75,32 +77,30 @@ class ShotScaleStage(Stage):
 
 
 def by_face_size(
-    shots: list[dict[str, Any]], frames: list[AnalysisFrame], faces: list[dict[str, Any]]
+    shots: list[Shot], frames: list[AnalysisFrame], faces: list[Face]
 ) -> list[dict[str, Any]]:
     """The face-size rule for every shot, each looking only at its own frames and faces."""
     frames_of: dict[int, list[AnalysisFrame]] = {}
     for frame in frames:
         frames_of.setdefault(frame.shot, []).append(frame)
-    faces_of: dict[int, list[dict[str, Any]]] = {}
+    faces_of: dict[int, list[Face]] = {}
     for face in faces:
-        faces_of.setdefault(face["shot"], []).append(face)
+        faces_of.setdefault(face.shot, []).append(face)
     return [
-        from_faces(shot, frames_of.get(shot["index"], []), faces_of.get(shot["index"], []))
+        from_faces(shot, frames_of.get(shot.index, []), faces_of.get(shot.index, []))
         for shot in shots
     ]
 
 
-def from_faces(
-    shot: dict[str, Any], frames: list[AnalysisFrame], faces: list[dict[str, Any]]
-) -> dict[str, Any]:
+def from_faces(shot: Shot, frames: list[AnalysisFrame], faces: list[Face]) -> dict[str, Any]:
     """The face-size rule for one shot: the median, over its analysis frames with a
     face, of the largest face's height decides; frames without one lower the confidence.
     """
-    mine = [f.index for f in frames if f.shot == shot["index"]]
+    mine = [f.index for f in frames if f.shot == shot.index]
     tallest: dict[int, float] = {}
     for face in faces:
-        if face["shot"] == shot["index"]:
-            tallest[face["frame"]] = max(tallest.get(face["frame"], 0.0), face["height"])
+        if face.shot == shot.index:
+            tallest[face.frame] = max(tallest.get(face.frame, 0.0), face.height)
     if not tallest:
         basis = f"no face in {len(mine)} analysis frame(s)" if mine else "no analysis frame"
         return _row(shot, None, 0.0, basis)
@@ -126,11 +126,11 @@ def scale_for_height(height: float) -> tuple[str, float]:
     return scale, 0.5 + 0.4 * min(1.0, margin / SURE_MARGIN)
 
 
-def _row(shot: dict[str, Any], scale: str | None, confidence: float, basis: str) -> dict:
+def _row(shot: Shot, scale: str | None, confidence: float, basis: str) -> dict:
     return {
-        "index": shot["index"],
-        "start": shot["start_time"],
-        "end": shot["end_time"],
+        "index": shot.index,
+        "start": shot.start_time,
+        "end": shot.end_time,
         "scale": scale,
         "confidence": round(confidence, 3),
         "basis": basis,
@@ -140,26 +140,22 @@ def _row(shot: dict[str, Any], scale: str | None, confidence: float, basis: str)
 class ScaleClassifier:
     """A transformers image classifier whose labels are the five scales."""
 
-    def __init__(self, settings: Settings) -> None:
-        picked = choice("shot_scale", settings)
-        if not picked.offline:
-            raise ModelError(
-                f"shot_scale_model {picked.name!r} is neither a local folder nor downloaded",
-                hint="download it once with `hf download`, or give a local folder",
-            )
+    def __init__(self, picked: ModelChoice, settings: Settings) -> None:
         from transformers import AutoImageProcessor, AutoModelForImageClassification
 
         quiet_transformers()
         self.name = picked.name
         self.device = torch_device(settings)
         try:
-            self.processor = AutoImageProcessor.from_pretrained(picked.location)
-            model = AutoModelForImageClassification.from_pretrained(picked.location)
+            self.processor = AutoImageProcessor.from_pretrained(picked.path, local_files_only=True)
+            model = AutoModelForImageClassification.from_pretrained(
+                picked.path, local_files_only=True
+            )
         except (OSError, ValueError) as exc:
             raise ModelError(
                 f"cannot load an image classifier ({exc})",
                 path=picked.location,
-                hint="shot_scale_model must be a transformers image classifier with a "
+                hint="models.shot_scale must be a transformers image classifier with a "
                 "preprocessor_config.json",
             ) from exc
         self.model = model.eval().to(self.device)
@@ -174,14 +170,14 @@ class ScaleClassifier:
             )
 
     def label(
-        self, shots: list[dict[str, Any]], frames: list[AnalysisFrame], errors: ItemErrors
+        self, shots: list[Shot], frames: list[AnalysisFrame], errors: ItemErrors
     ) -> list[dict[str, Any]]:
         """Classify every shot's middle analysis frame (its first one when none is marked)."""
         chosen = {}
         for frame in sorted(frames, key=lambda f: (f.kind != "middle", f.time)):
             chosen.setdefault(frame.shot, frame)
-        rows = {s["index"]: _row(s, None, 0.0, "no analysis frame") for s in shots}
-        pending = [(s, chosen[s["index"]]) for s in shots if s["index"] in chosen]
+        rows = {s.index: _row(s, None, 0.0, "no analysis frame") for s in shots}
+        pending = [(s, chosen[s.index]) for s in shots if s.index in chosen]
         for start in range(0, len(pending), BATCH):
             images = []
             for shot, frame in pending[start : start + BATCH]:
@@ -189,10 +185,10 @@ class ScaleClassifier:
                     images.append((shot, load_image(frame)))
                 except DeerinError as exc:
                     errors.record(exc.message, frame=frame.index, time=frame.time)
-                    rows[shot["index"]] = _row(shot, None, 0.0, "analysis frame unreadable")
+                    rows[shot.index] = _row(shot, None, 0.0, "analysis frame unreadable")
             for (shot, _), (scale, score) in zip(images, self._classify(images), strict=True):
-                rows[shot["index"]] = _row(shot, scale, score, f"{self.name} on the middle frame")
-        return [rows[s["index"]] for s in shots]
+                rows[shot.index] = _row(shot, scale, score, f"{self.name} on the middle frame")
+        return [rows[s.index] for s in shots]
 
     def _classify(self, images: list) -> list[tuple[str, float]]:
         if not images:

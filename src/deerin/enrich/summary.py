@@ -1,6 +1,6 @@
 """The summary stage: a title and a short summary per part of a video and for the whole.
 
-The timeline is cut into parts of about ``summary_segment_seconds`` (cuts fall between
+The timeline is cut into parts of about ``summary.segment_seconds`` (cuts fall between
 transcript segments, never inside one), and the language model (:mod:`deerin.models.
 llm`) writes a title and a one-to-three-sentence summary of each part from what was
 said and read in it: transcript, subtitles, on-screen text, a model's captions, and the
@@ -9,7 +9,7 @@ summary; a longer one gets them from the parts' summaries.
 
 The bundled SmolLM2-135M is small enough to run anywhere but invents facts, so the
 prompts ask for nothing beyond the text, each part gives the model only its first
-``summary_input_chars`` characters (``truncated`` says so), and every text is marked
+``summary.input_chars`` characters (``truncated`` says so), and every text is marked
 ``generated`` with its model. Answers are cached (see :class:`LanguageModel`), so a
 rerun is free. A failed answer is recorded and the other parts go on; a server that
 cannot be reached at all fails the stage, as for captions.
@@ -23,9 +23,9 @@ from typing import Any
 
 from deerin.enrich.entities.texts import TextItem, gather
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json
+from deerin.index.schemas import Entities, Summary
 from deerin.models.llm import LanguageModel, open_language_model
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 from deerin.settings import Settings
 
 SYSTEM = (
@@ -68,10 +68,11 @@ class SummaryStage(Stage):
     """Titles and summaries of each part of a video and of the whole, by a language model."""
 
     name = "summary"
-    version = "1"
+    version = "2"  # 2: transcript words joined with their spaces
     requires = ("probe",)
     optional = ("transcript", "text", "subtitles", "captions", "entities")
-    produces = ("summary.json",)
+    produces = (Summary.file,)
+    models = ("language_model",)
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -79,10 +80,10 @@ class SummaryStage(Stage):
 
     def params(self) -> dict[str, Any]:
         return {
-            "model": self.settings.llm_model,
-            "endpoint": self.settings.llm_endpoint,
-            "segment_seconds": self.settings.summary_segment_seconds,
-            "input_chars": self.settings.summary_input_chars,
+            "model": self.settings.models.language_model,
+            "endpoint": self.settings.llm.endpoint,
+            "segment_seconds": self.settings.summary.segment_seconds,
+            "input_chars": self.settings.summary.input_chars,
         }
 
     def model(self) -> LanguageModel:
@@ -97,8 +98,8 @@ class SummaryStage(Stage):
         if not items:
             _write(ctx, model, layers, {"title": None, "summary": None, "reason": NO_TEXT}, [])
             return StageOutput(method=_method(model), summary={"segments": 0, "reason": NO_TEXT})
-        writer = Writer(model, self.settings.summary_input_chars, Names.read(ctx))
-        parts = cut(items, self.settings.summary_segment_seconds)
+        writer = Writer(model, self.settings.summary.input_chars, Names.read(ctx))
+        parts = cut(items, self.settings.summary.segment_seconds)
         segments = []
         for done, part in enumerate(parts, start=1):
             segments.append(writer.segment(part))
@@ -138,10 +139,8 @@ class Names:
     def read(cls, ctx: StageContext) -> Names:
         if not ctx.published("entities"):
             return cls([])
-        entities = ctx.read("entities.json")["entities"]
-        return cls(
-            [(e["start"], e["end"], e["text"]) for e in entities if e["label"] in NAME_LABELS]
-        )
+        entities = ctx.read(Entities).entities
+        return cls([(e.start, e.end, e.text) for e in entities if e.label in NAME_LABELS])
 
     def within(self, start: float, end: float) -> list[str]:
         """The first few distinct names between ``start`` and ``end``."""
@@ -262,8 +261,8 @@ def _write(
     segments: list[dict[str, Any]],
     errors: ItemErrors | None = None,
 ) -> None:
-    atomic_write_json(
-        ctx.staging / "summary.json",
+    ctx.write(
+        Summary,
         {
             "video_id": ctx.video_id,
             "model": model.describe(),

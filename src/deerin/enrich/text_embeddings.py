@@ -6,7 +6,7 @@ one row of ``text_embeddings.json`` and the same row of ``text_embeddings.npy``
 queries with :func:`embed_queries`, the same model, so queries and rows compare.
 
 The default model is the bundled all-MiniLM-L6-v2 (384 dimensions, English, fast on a
-CPU); ``text_embedding_model`` may name another sentence-transformers model by folder,
+CPU); ``models.text_embeddings`` may name another sentence-transformers model by folder,
 or by hub name once it is in the local Hugging Face cache (nothing is downloaded).
 """
 
@@ -15,20 +15,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from deerin.enrich.entities.texts import gather
-from deerin.index.artefacts import atomic_write_json
+from deerin.index.schemas import TextEmbeddings
+from deerin.models.backends import open_model
 from deerin.models.device import share_torch_cores, torch_device
-from deerin.models.registry import BUNDLED, bundled_model, hub_cache, quiet_transformers
+from deerin.models.resolver import ModelChoice, folder_of, quiet_transformers
 from deerin.models.weights import ModelError
-from deerin.pipeline.stage import Stage, StageContext, StageOutput
+from deerin.plugins.stage import Stage, StageContext, StageOutput
 from deerin.settings import Settings
 
-EMBEDDINGS = "text_embeddings.npy"
 BATCH = 64  # texts per forward pass: short texts, so a large batch stays in the cache
 
 
@@ -55,9 +54,15 @@ class TextEmbedder:
 
 def text_embedder(settings: Settings) -> TextEmbedder:
     """The configured model, loaded once per worker on this worker's share of the cores."""
+    return open_model("text_embeddings", settings)
+
+
+def open_sentence_transformer(chosen: ModelChoice, settings: Settings) -> TextEmbedder:
+    """The text embeddings backend (sentence-transformers): the resolved model's folder."""
     share_torch_cores(settings)
-    location, name = _locate(settings.text_embedding_model)
-    return TextEmbedder(name, _load(location, torch_device(settings)))
+    return TextEmbedder(
+        chosen.name, _load(str(folder_of(chosen, settings)), torch_device(settings))
+    )
 
 
 def embed_queries(texts: Sequence[str], settings: Settings) -> np.ndarray:
@@ -69,13 +74,14 @@ class TextEmbeddingsStage(Stage):
     """Embed every transcript segment, subtitle cue, on-screen text and model caption."""
 
     name = "text_embeddings"
-    version = "1"
+    version = "2"  # 2: transcript words joined with their spaces
     requires = ("probe",)
     optional = ("transcript", "subtitles", "text", "captions")
-    produces = ("text_embeddings.json", EMBEDDINGS)
+    produces = (TextEmbeddings.file, TextEmbeddings.vectors)
+    models = ("text_embeddings",)
 
     def params(self) -> dict[str, Any]:
-        return {"model": self.settings.text_embedding_model}
+        return {"model": self.settings.models.text_embeddings}
 
     def run(self, ctx: StageContext) -> StageOutput:
         embedder = text_embedder(self.settings)
@@ -86,32 +92,15 @@ class TextEmbeddingsStage(Stage):
         ]
         vectors = embedder.embed([row["text"] for row in rows])
         model = {"name": embedder.name, "backend": "sentence-transformers"}
-        atomic_write_json(
-            ctx.staging / "text_embeddings.json",
+        ctx.write(
+            TextEmbeddings,
             {"video_id": ctx.video_id, "model": model, "dim": embedder.dim, "rows": rows},
         )
-        np.save(ctx.staging / EMBEDDINGS, vectors)
+        np.save(ctx.staging / str(TextEmbeddings.vectors), vectors)
         return StageOutput(
             method={**model, "dim": embedder.dim},
             summary={"rows": len(rows), "from": layers},
         )
-
-
-def _locate(value: str) -> tuple[str, str]:
-    """Where to load ``text_embedding_model`` from, and its name; raises ModelError."""
-    if value in BUNDLED and BUNDLED[value].capability == "text_embeddings":
-        return str(bundled_model(value).files[0].verified().parent), value
-    path = Path(value).expanduser()
-    if path.is_dir():
-        return str(path), path.name
-    if hub_cache(value) is None:
-        raise ModelError(
-            f"text embedding model {value!r} is neither a folder here nor in the local "
-            "Hugging Face cache (DEERIn downloads nothing while it runs)",
-            hint="set text_embedding_model to all-minilm-l6-v2, a sentence-transformers "
-            "folder, or a hub name downloaded beforehand with `hf download`",
-        )
-    return value, value
 
 
 @cache
@@ -125,5 +114,5 @@ def _load(location: str, device: str) -> Any:
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(
             f"text embedding model {location!r} cannot be loaded ({exc})",
-            hint="set text_embedding_model to all-minilm-l6-v2 or a sentence-transformers model",
+            hint="set models.text_embeddings to all-minilm-l6-v2 or a sentence-transformers model",
         ) from exc

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from deerin.export.shotlist import is_drop_frame_rate, timecode
+from deerin.index.artefacts import Record
+from deerin.index.schemas import Entities, Faces, People, Subtitles
 
 FORMATS = ("vtt", "srt", "csv", "json")
 COLUMNS = ("start", "end", "start_tc", "end_tc", "kind", "text")
@@ -159,45 +161,49 @@ def to_json(events: list[dict[str, Any]], title: str, fps: float, source: Path |
 # -- each stage's document as events ------------------------------------------------
 
 
-def subtitle_events(
-    document: dict[str, Any], track: int | str | None = None
-) -> list[dict[str, Any]]:
-    """The events of one subtitle track (see :func:`track_key`) or of all, each naming its
-    track."""
+def rows(events: Iterable[Record]) -> list[dict[str, Any]]:
+    """Typed events as the plain rows the writers above take (only the fields set)."""
+    return [event.model_dump(mode="json", exclude_unset=True) for event in events]
+
+
+def subtitle_events(document: Subtitles, track: int | str | None = None) -> list[dict[str, Any]]:
+    """The events of one subtitle track (see :attr:`SubtitleTrack.key`) or of all, each
+    naming its track."""
     return [
-        {**event, "track": track_key(each), "language": each.get("language")}
-        for each in document["tracks"]
-        if track is None or track_key(each) == track
-        for event in each["events"]
+        {**event, "track": each.key, "language": each.language}
+        for each in document.tracks
+        if track is None or each.key == track
+        for event in rows(each.events)
     ]
 
 
-def track_key(track: dict[str, Any]) -> int | str:
-    """What names a subtitle track: its stream index, or a sidecar's file name."""
-    return track["stream"] if track.get("stream") is not None else Path(track["path"]).name
-
-
-def face_events(
-    document: dict[str, Any], people: Iterable[dict[str, Any]], video_id: str
-) -> list[dict[str, Any]]:
+def face_events(document: Faces, people: Iterable[People], video_id: str) -> list[dict[str, Any]]:
     """Face appearances, each named after the person most of its faces were grouped into.
 
-    ``people`` are collections' ``people.json`` documents; an appearance none of whose
-    faces belongs to a person stays "face", a person without a name is "person <id>".
+    ``people`` are collections' people; an appearance none of whose faces belongs to a
+    person stays "face", a person without a name is "person <id>".
     """
     person_of: dict[str, tuple[str, str | None]] = {}  # face id: (person id, name)
     for collection in people:
-        for person in collection["people"]:
-            for face in person["faces"]:
-                if face["video_id"] == video_id:
-                    person_of.setdefault(face["face_id"], (person["id"], person.get("name")))
+        for person in collection.people:
+            for face in person.faces:
+                if face.video_id == video_id:
+                    person_of.setdefault(face.face_id, (person.id, person.name))
     events = []
-    for appearance in document["appearances"]:
-        votes = Counter(person_of[f] for f in appearance["faces"] if f in person_of)
+    for appearance, row in zip(document.appearances, rows(document.appearances), strict=True):
+        votes = Counter(person_of[f] for f in appearance.faces if f in person_of)
         if not votes:
-            events.append({**appearance, "person_id": None, "person": None})
+            events.append({**row, "person_id": None, "person": None})
             continue
         (person_id, name), _ = votes.most_common(1)[0]
         text = name or f"person {person_id}"
-        events.append({**appearance, "text": text, "person_id": person_id, "person": name})
+        events.append({**row, "text": text, "person_id": person_id, "person": name})
     return events
+
+
+def entity_events(document: Entities) -> list[dict[str, Any]]:
+    """Every entity as an event: its text and label, where it was said or read."""
+    return [
+        {**row, "kind": "entity", "text": f"{row['text']} ({row['label']})", "entity": row["text"]}
+        for row in rows(document.entities)
+    ]

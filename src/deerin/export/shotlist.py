@@ -1,9 +1,9 @@
 """Shot lists in the formats archives and editing software read: CSV, JSON, OTIO, CMX3600 EDL.
 
-Every writer takes the parsed ``shots.json`` document and returns the file's text, so the
-CLI can print it or write it. Times in the document are seconds from the first frame
-(the project's time convention); timecodes here count from 00:00:00:00 at that frame,
-not from any timecode track the source may carry.
+Every writer takes the shot list (:class:`~deerin.index.schemas.Shots`, as the artefact
+reader gives it) and returns the file's text, so the CLI can print it or write it. Times
+are seconds from the first frame (the project's time convention); timecodes here count
+from 00:00:00:00 at that frame, not from any timecode track the source may carry.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import math
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import opentimelineio as otio
+
+from deerin.index.schemas import Shot, Shots
 
 FORMATS = ("csv", "json", "otio", "edl")
 CSV_HEADER = (
@@ -36,9 +37,7 @@ FALLBACK_REEL = "AX"  # the usual name for a source that has no reel
 MARKER_COLOURS = {"fade": otio.schema.MarkerColor.BLACK, "dissolve": otio.schema.MarkerColor.PURPLE}
 
 
-def export_shots(
-    document: dict[str, Any], fmt: str, *, source: Path, title: str | None = None
-) -> str:
+def export_shots(document: Shots, fmt: str, *, source: Path, title: str | None = None) -> str:
     """The shot list of ``document`` as the text of a ``fmt`` file.
 
     ``source`` is the original media file the list describes (named in JSON, OTIO and
@@ -118,82 +117,87 @@ def _drop_frame_label(frame: int, nominal: int) -> int:
     return frame + skipped
 
 
-def _timecodes(document: dict[str, Any], shot: dict[str, Any]) -> tuple[str, str]:
+def _timecodes(document: Shots, shot: Shot) -> tuple[str, str]:
     """Start and (exclusive) end timecode of a shot, in the document's frame rate."""
-    fps = float(document["fps"])
-    drop = is_drop_frame_rate(fps)
-    return timecode(shot["start_time"], fps, drop), timecode(shot["end_time"], fps, drop)
+    drop = is_drop_frame_rate(document.fps)
+    return timecode(shot.start_time, document.fps, drop), timecode(
+        shot.end_time, document.fps, drop
+    )
 
 
-def _transition_kind(shot: dict[str, Any]) -> str:
-    transition = shot.get("transition_in")
-    return transition["kind"] if transition else ""
+def _transition_kind(shot: Shot) -> str:
+    return shot.transition_in.kind if shot.transition_in else ""
 
 
-def to_csv(document: dict[str, Any]) -> str:
+def to_csv(document: Shots) -> str:
     """One row per shot, for spreadsheets: frames, seconds, timecodes and how it begins."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    for shot in document["shots"]:
+    for shot in document.shots:
         start_tc, end_tc = _timecodes(document, shot)
         writer.writerow(
             (
-                shot["index"],
-                shot["start_frame"],
-                shot["end_frame"],
-                f"{shot['start_time']:.3f}",
-                f"{shot['end_time']:.3f}",
+                shot.index,
+                shot.start_frame,
+                shot.end_frame,
+                f"{shot.start_time:.3f}",
+                f"{shot.end_time:.3f}",
                 start_tc,
                 end_tc,
-                f"{shot['end_time'] - shot['start_time']:.3f}",
+                f"{shot.end_time - shot.start_time:.3f}",
                 _transition_kind(shot),
             )
         )
     return buffer.getvalue()
 
 
-def to_json(document: dict[str, Any], source: Path) -> str:
+def to_json(document: Shots, source: Path) -> str:
     """The shot list with timecodes added, naming the video and the file it came from."""
     shots = []
-    for shot in document["shots"]:
+    for shot in document.shots:
         start_tc, end_tc = _timecodes(document, shot)
-        duration = round(shot["end_time"] - shot["start_time"], 6)
+        duration = round(shot.end_time - shot.start_time, 6)
         shots.append(
-            {**shot, "start_timecode": start_tc, "end_timecode": end_tc, "duration": duration}
+            {
+                **shot.model_dump(mode="json", exclude_unset=True),
+                "start_timecode": start_tc,
+                "end_timecode": end_tc,
+                "duration": duration,
+            }
         )
     exported = {
-        "video_id": document["video_id"],
+        "video_id": document.video_id,
         "source": str(source),
-        "fps": document["fps"],
-        "drop_frame": is_drop_frame_rate(float(document["fps"])),
-        "frame_count": document["frame_count"],
-        "duration": document["duration"],
-        "method": document["method"],
+        "fps": document.fps,
+        "drop_frame": is_drop_frame_rate(document.fps),
+        "frame_count": document.frame_count,
+        "duration": document.duration,
+        "method": document.method.model_dump(mode="json", exclude_unset=True),
         "shots": shots,
     }
     return json.dumps(exported, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_otio(document: dict[str, Any], source: Path, title: str) -> str:
+def to_otio(document: Shots, source: Path, title: str) -> str:
     """An OpenTimelineIO timeline: one video track, a clip per shot, cut back to back.
 
     Fades and dissolves stay cuts in the edit (the boundary sits mid-transition) but are
     marked on the track over the frames they span, so an editor can see and redo them.
     """
-    rate = exact_rate(float(document["fps"]))
+    rate = exact_rate(document.fps)
     media = otio.schema.ExternalReference(
         target_url=source.absolute().as_uri(),
-        available_range=_range(0.0, document["duration"], rate),
+        available_range=_range(0.0, document.duration, rate),
     )
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    for shot in document["shots"]:
+    for shot in document.shots:
         track.append(
             otio.schema.Clip(
-                name=f"{title} shot {shot['index'] + 1}",
+                name=f"{title} shot {shot.index + 1}",
                 media_reference=media.clone(),
-                source_range=_range(shot["start_time"], shot["end_time"], rate),
-                metadata={"deerin": {"shot_index": shot["index"]}},
+                source_range=_range(shot.start_time, shot.end_time, rate),
+                metadata={"deerin": {"shot_index": shot.index}},
             )
         )
         marker = _transition_marker(shot, rate)
@@ -202,7 +206,12 @@ def to_otio(document: dict[str, Any], source: Path, title: str) -> str:
     timeline = otio.schema.Timeline(
         name=title,
         tracks=[track],
-        metadata={"deerin": {"video_id": document["video_id"], "method": document["method"]}},
+        metadata={
+            "deerin": {
+                "video_id": document.video_id,
+                "method": document.method.model_dump(mode="json", exclude_unset=True),
+            }
+        },
     )
     return otio.adapters.write_to_string(timeline, "otio_json")
 
@@ -215,37 +224,37 @@ def _range(start: float, end: float, rate: float) -> otio.opentime.TimeRange:
     )
 
 
-def _transition_marker(shot: dict[str, Any], rate: float) -> otio.schema.Marker | None:
+def _transition_marker(shot: Shot, rate: float) -> otio.schema.Marker | None:
     """A track marker over a fade or dissolve (frame indices stand for frames at ``rate``)."""
-    transition = shot.get("transition_in")
-    if not transition or transition["kind"] not in MARKER_COLOURS:
+    transition = shot.transition_in
+    if not transition or transition.kind not in MARKER_COLOURS:
         return None
-    start, end = transition["start_frame"], transition["end_frame"]
+    start, end = transition.start_frame, transition.end_frame
     return otio.schema.Marker(
-        name=transition["kind"],
+        name=transition.kind,
         marked_range=otio.opentime.TimeRange(
             otio.opentime.RationalTime(start, rate), otio.opentime.RationalTime(end - start, rate)
         ),
-        color=MARKER_COLOURS[transition["kind"]],
-        metadata={"deerin": {"shot_index": shot["index"]}},
+        color=MARKER_COLOURS[transition.kind],
+        metadata={"deerin": {"shot_index": shot.index}},
     )
 
 
-def to_edl(document: dict[str, Any], source: Path, title: str) -> str:
+def to_edl(document: Shots, source: Path, title: str) -> str:
     """A CMX3600 cut list of the whole source: record times equal source times.
 
     Written here rather than through OTIO's EDL adapter, which is a separate plugin
     that is not installed. CMX3600 allows 999 events; longer lists keep counting with
     four digits, which most current editing software reads but strict readers may not.
     """
-    drop = is_drop_frame_rate(float(document["fps"]))
+    drop = is_drop_frame_rate(document.fps)
     reel = reel_name(title)
     lines = [
         f"TITLE: {_one_line(title)}",
         f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}",
         "",
     ]
-    for number, shot in enumerate(document["shots"], start=1):
+    for number, shot in enumerate(document.shots, start=1):
         start_tc, end_tc = _timecodes(document, shot)
         lines.append(
             f"{number:03d}  {reel:<{REEL_LENGTH}} {'V':<5} {'C':<8} "

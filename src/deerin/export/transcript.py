@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deerin.export.events import export_events
+from deerin.export.events import export_events, rows
+from deerin.index.schemas import Transcript
 
 FORMATS = ("vtt", "srt", "txt", "json")
 LINE_CHARS = 42
@@ -22,9 +23,9 @@ PARAGRAPH_PAUSE = 2.0  # seconds of silence that start a new paragraph in plain 
 SENTENCE_END = (".", "?", "!", "…", "。")
 
 
-def export_transcript(document: dict[str, Any], fmt: str, *, title: str, fps: float,
+def export_transcript(document: Transcript, fmt: str, *, title: str, fps: float,
                       source: Path | None = None) -> str:  # fmt: skip
-    """``document`` (transcript.json) as the text of a ``fmt`` file."""
+    """The transcript as the text of a ``fmt`` file."""
     if fmt == "txt":
         return plain_text(document)
     if fmt == "json":
@@ -34,14 +35,14 @@ def export_transcript(document: dict[str, Any], fmt: str, *, title: str, fps: fl
     raise ValueError(f"unknown transcript format {fmt!r}; choose one of: {', '.join(FORMATS)}")
 
 
-def segment_events(document: dict[str, Any]) -> list[dict[str, Any]]:
+def segment_events(document: Transcript) -> list[dict[str, Any]]:
     """Whisper's segments as events that keep their words, language and confidences."""
-    return [{**segment, "kind": "speech"} for segment in document["segments"]]
+    return [{**segment, "kind": "speech"} for segment in rows(document.segments)]
 
 
-def cues(document: dict[str, Any]) -> list[dict[str, Any]]:
+def cues(document: Transcript) -> list[dict[str, Any]]:
     """Subtitle cues of readable length built from the words, in time order."""
-    words = [w for segment in document["segments"] for w in segment["words"]]
+    words = rows(document.words())
     groups: list[list[dict[str, Any]]] = []
     for word in words:
         if groups and not _ends_cue(groups[-1], word):
@@ -89,13 +90,13 @@ def wrap(text: str) -> list[str]:
     return list(min(fitting, key=lambda pair: max(map(len, pair))))
 
 
-def plain_text(document: dict[str, Any]) -> str:
+def plain_text(document: Transcript) -> str:
     """The words said, a paragraph per stretch of speech between long pauses."""
     paragraphs: list[list[str]] = []
     previous_end = None
-    for segment in document["segments"]:
-        if previous_end is None or segment["start"] - previous_end >= PARAGRAPH_PAUSE:
+    for segment in document.segments:
+        if previous_end is None or segment.start - previous_end >= PARAGRAPH_PAUSE:
             paragraphs.append([])
-        paragraphs[-1].append(segment["text"])
-        previous_end = segment["end"]
+        paragraphs[-1].append(segment.text)
+        previous_end = segment.end
     return "".join(" ".join(p) + "\n\n" for p in paragraphs).rstrip("\n") + "\n"

@@ -1,155 +1,154 @@
-"""Per-video artefacts on disk: layout, atomic writes and provenance.
+"""The one reader and writer of artefacts: every file a stage writes, typed by its schema.
 
-Disk is the source of truth. Every file is written to a temporary name in the same
-folder and renamed into place, so a crash, Ctrl-C or full disk never leaves a half
-artefact under a real name. A stage's manifest (``stages/<stage>.json``) is written
-last: its presence, with matching version and parameters, is what "done" means.
+Search, the web app, maps, exports and every later module read what enrichment wrote
+through :func:`read` (and :func:`vectors` for the embeddings beside some artefacts), never
+by string keys into raw JSON, so a change of format is made in one place: the artefact's
+schema (``deerin.index.schemas``). Each schema names its file, the stage that writes it
+and its ``schema_version``. A file written before versions were recorded, or by an older
+version, is brought up to date by the schema's upgrades; one that still does not fit,
+or that a newer DEERIn wrote, is a clear error naming the ``--redo`` that rewrites it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
-from deerin.errors import StoreError
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-TMP_PREFIX = ".tmp-"
+from deerin.errors import DeerinError
+from deerin.index.store import atomic_write_json
 
-
-def _file_mode() -> int:
-    """The mode a plain open() would give: mkstemp's 0600 would hide artefacts from a
-    web server or colleague running as another user."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+A = TypeVar("A", bound="Artefact")
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-FILE_MODE = _file_mode()
+class Record(BaseModel):
+    """A part of an artefact: the fields are the format; an unknown key is refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-def store_error(exc: OSError, path: Path) -> StoreError:
-    """Turn a low-level write failure into a message an archivist can act on."""
-    if exc.errno == errno.ENOSPC:
-        return StoreError(
-            "the disk is full", path=path, hint="free space or point --data-dir elsewhere"
-        )
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return StoreError(
-            "the output folder cannot be written (read-only or no permission)",
-            path=path,
-            hint="choose a writable --data-dir",
-        )
-    return StoreError(f"cannot write ({exc.strerror})", path=path, hint="check the disk")
+class Artefact(Record):
+    """A file a stage (or a collection step) writes, with its schema version.
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise store_error(exc, path) from exc
-
-
-def atomic_write_json(path: Path, document: Any) -> None:
-    """Write a JSON document atomically, UTF-8, human-readable."""
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def read_json(path: Path) -> Any:
-    """Read a JSON artefact."""
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-@contextlib.contextmanager
-def staging_dir(parent: Path, name: str) -> Iterator[Path]:
-    """A scratch folder beside the final one, removed whatever happens.
-
-    Stages write their files here; :func:`publish` then moves them into place.
+    ``upgrades[n]`` turns a document of version ``n`` into version ``n + 1``; version 0
+    means "written before schema versions were recorded", whose shape is version 1's.
     """
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        path = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-", dir=parent))
-    except OSError as exc:
-        raise store_error(exc, parent) from exc
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
+    file: ClassVar[str]  # its name in the video's (or the collection's) folder
+    stage: ClassVar[str]  # the stage or collection step that writes it
+    version: ClassVar[int] = 1
+    upgrades: ClassVar[dict[int, Upgrade]] = {0: lambda document: document}
+    vectors: ClassVar[str | None] = None  # a .npy beside it, one row per entry (see vector_rows())
 
-def publish(staged: Path, final: Path) -> None:
-    """Move a staged file or folder into place atomically, replacing an older one."""
-    try:
-        if staged.is_dir() and final.exists():
-            old = final.with_name(f"{TMP_PREFIX}old-{final.name}-{os.getpid()}")
-            os.replace(final, old)
-            os.replace(staged, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staged, final)
-    except OSError as exc:
-        raise store_error(exc, final) from exc
+    schema_version: int = Field(description="The version of this file's format.")
 
-
-def remove_stale_temporaries(folder: Path) -> None:
-    """Delete scratch files a killed process left behind (they are never real artefacts)."""
-    if not folder.is_dir():
-        return
-    for child in folder.iterdir():
-        if child.name.startswith(TMP_PREFIX):
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    child.unlink()
-
-
-@dataclass(frozen=True)
-class VideoFolder:
-    """Where one video's artefacts live: ``<data>/videos/<id[:2]>/<id>/``."""
-
-    root: Path
-
+    @model_validator(mode="before")
     @classmethod
-    def for_video(cls, data_dir: Path, video_id: str) -> VideoFolder:
-        return cls(data_dir / "videos" / video_id[:2] / video_id)
+    def _current_version(cls, data: Any) -> Any:
+        """A document built in code is of the current version (files say theirs)."""
+        if isinstance(data, dict) and "schema_version" not in data:
+            return {"schema_version": cls.version, **data}
+        return data
 
-    def path(self, name: str) -> Path:
-        return self.root / name
-
-    def manifest_path(self, stage: str) -> Path:
-        return self.root / "stages" / f"{stage}.json"
-
-    def read_manifest(self, stage: str) -> dict[str, Any] | None:
-        path = self.manifest_path(stage)
-        try:
-            return read_json(path)
-        except (OSError, ValueError):
-            return None
-
-    def write_manifest(self, stage: str, manifest: dict[str, Any]) -> None:
-        atomic_write_json(self.manifest_path(stage), manifest)
+    def vector_rows(self) -> int:
+        """How many rows its vectors file has (artefacts with vectors say what they count)."""
+        raise NotImplementedError(f"{type(self).__name__} has no vectors")
 
 
-def iso_time(timestamp: float) -> str:
-    """A Unix time as ISO 8601 in UTC, to the second (provenance timestamps)."""
-    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+class ArtefactError(DeerinError):
+    """An artefact is missing, cannot be read, or was written by another version."""
+
+
+def redo_hint(schema: type[Artefact]) -> str:
+    """What rewrites an artefact: the stage (or collection step) that made it, again."""
+    return f"run `deerin ingest` on it again with --redo {schema.stage}"
+
+
+def read(folder: Any, schema: type[A]) -> A:
+    """The artefact ``schema`` in ``folder`` (anything with ``path(name)``), typed.
+
+    Raises :class:`ArtefactError` naming the file and the fix when it is missing,
+    damaged, or of a version this DEERIn cannot read.
+    """
+    path = folder.path(schema.file)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtefactError(
+            f"has no {schema.file} (the {schema.stage} output)",
+            path=path.parent,
+            hint=f"run `deerin ingest` on it, with the {schema.stage} stage",
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ArtefactError(f"cannot be read ({exc})", path=path, hint=redo_hint(schema)) from exc
+    return parse(document, schema, path)
+
+
+def parse(document: Any, schema: type[A], path: Path | str = "") -> A:
+    """A JSON document as artefact ``schema``, upgraded from an older version if needed."""
+    if not isinstance(document, dict):
+        raise ArtefactError(f"is not a {schema.file} document", path=path, hint=redo_hint(schema))
+    found = document.get("schema_version", 0)
+    if not isinstance(found, int) or found > schema.version:
+        raise ArtefactError(
+            f"was written by a newer DEERIn (schema version {found}; this one reads "
+            f"{schema.version})",
+            path=path,
+            hint=f"upgrade DEERIn, or {redo_hint(schema)} to rewrite it",
+        )
+    for version in range(found, schema.version):
+        if version not in schema.upgrades:
+            break
+        document = schema.upgrades[version](dict(document))
+    document = {**document, "schema_version": schema.version}
+    try:
+        return schema.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "the document"
+        written = "an older DEERIn" if found < schema.version else "this version"
+        raise ArtefactError(
+            f"was written by {written} and does not fit schema {schema.__name__} "
+            f"v{schema.version} ({where}: {error['msg']})",
+            path=path,
+            hint=redo_hint(schema),
+        ) from None
+
+
+def write(path: Path, document: Artefact | dict[str, Any], schema: type[A]) -> A:
+    """Check ``document`` against ``schema`` and write it atomically at ``path``.
+
+    Only the keys a stage set are written (``exclude_unset``), so the file says what the
+    stage found and nothing it did not.
+    """
+    if isinstance(document, BaseModel):
+        document = document.model_dump(exclude_unset=True)
+    try:
+        checked = schema.model_validate({"schema_version": schema.version, **document})
+    except ValidationError as exc:  # a stage wrote what its schema does not allow: a bug
+        raise TypeError(f"{schema.__name__} does not accept this document: {exc}") from exc
+    atomic_write_json(path, checked.model_dump(mode="json", exclude_unset=True))
+    return checked
+
+
+def vectors(folder: Any, schema: type[A], document: A) -> np.ndarray:
+    """The vectors file beside an artefact, checked to have one row per entry."""
+    if schema.vectors is None:
+        raise TypeError(f"{schema.__name__} has no vectors file")
+    path = folder.path(schema.vectors)
+    try:
+        matrix = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise ArtefactError(f"cannot be read ({exc})", path=path, hint=redo_hint(schema)) from exc
+    if len(matrix) != document.vector_rows():
+        raise ArtefactError(
+            f"has {len(matrix)} rows but {schema.file} lists {document.vector_rows()}",
+            path=path,
+            hint=redo_hint(schema),
+        )
+    return matrix

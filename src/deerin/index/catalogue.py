@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS videos (
     size INTEGER NOT NULL,
     duration REAL,
     first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL
+    last_seen REAL NOT NULL,
+    kind TEXT
 );
 CREATE TABLE IF NOT EXISTS members (
     collection TEXT NOT NULL REFERENCES collections(name),
@@ -72,6 +73,7 @@ class VideoRow:
     size: int
     duration: float | None
     metadata: dict[str, Any]
+    kind: str | None = None  # "film" (with a picture) or "sound" (a recording); None: unprobed
 
 
 class Catalogue:
@@ -87,12 +89,19 @@ class Catalogue:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            self._add_missing_columns()
         except (OSError, sqlite3.OperationalError) as exc:
             raise StoreError(
                 f"cannot open the catalogue database ({exc})",
                 path=path,
                 hint="check that --data-dir is writable and not on a full disk",
             ) from exc
+
+    def _add_missing_columns(self) -> None:
+        """Catalogues of 0.1 lack ``videos.kind``: added in place, filled by the next ingest."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(videos)")}
+        if "kind" not in columns:
+            self._db.execute("ALTER TABLE videos ADD COLUMN kind TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -153,8 +162,9 @@ class Catalogue:
             (video_id, str(path), size, now, now),
         )
 
-    def set_duration(self, video_id: str, duration: float | None) -> None:
-        self._sql("UPDATE videos SET duration=? WHERE id=?", (duration, video_id))
+    def set_media(self, video_id: str, duration: float | None, kind: str) -> None:
+        """What probing found: the length and whether it is a film or a sound recording."""
+        self._sql("UPDATE videos SET duration=?, kind=? WHERE id=?", (duration, kind, video_id))
 
     def add_member(self, collection: str, video_id: str, metadata: dict[str, Any]) -> None:
         self._sql(
@@ -233,4 +243,5 @@ def _video_row(row: sqlite3.Row) -> VideoRow:
         size=row["size"],
         duration=row["duration"],
         metadata=json.loads(row["metadata"] or "{}"),
+        kind=row["kind"],
     )

@@ -1,8 +1,11 @@
 """Probe a file with ffprobe and describe it in the terms an archivist needs.
 
-Everything downstream (frame timing, proxies, keyframes) reads this description, so
-it records the awkward facts of archive material explicitly: variable frame rate,
-non-square pixels, rotation, interlacing, and every audio and subtitle stream.
+Everything downstream (frame timing, proxies, keyframes) reads this description
+(:class:`~deerin.index.schemas.MediaInfo`, the probe artefact), so it records the
+awkward facts of archive material explicitly: variable frame rate, non-square pixels,
+rotation, interlacing, and every audio and subtitle stream. A file with sound and no
+picture (an oral history, a radio programme, a separated soundtrack) is a sound
+recording: its video fields are empty and only the stages that listen run on it.
 """
 
 from __future__ import annotations
@@ -10,92 +13,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from deerin.errors import DeerinError, NotAVideoError
+from deerin.errors import DeerinError, NotMediaError
+from deerin.index.schemas import AudioStream, MediaInfo, SubtitleStream
 
 BITMAP_SUBTITLES = {"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub"}
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "gif"}
-BROWSER_VIDEO = {"h264", "vp8", "vp9", "av1"}
-BROWSER_AUDIO = {"aac", "mp3", "opus", "vorbis", "flac"}
-BROWSER_CONTAINERS = ("mp4", "mov", "webm")
-
-
-@dataclass(frozen=True)
-class AudioStream:
-    index: int
-    codec: str
-    channels: int
-    sample_rate: int
-    language: str | None
-
-
-@dataclass(frozen=True)
-class SubtitleStream:
-    index: int
-    codec: str
-    language: str | None
-    bitmap: bool
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """What ffprobe says about a file, normalised."""
-
-    path: str
-    container: str
-    duration: float
-    size: int
-    video_index: int
-    video_codec: str
-    width: int
-    height: int
-    fps: float
-    fps_fraction: str
-    variable_frame_rate: bool
-    frame_count: int | None
-    sample_aspect: str
-    display_aspect: str
-    rotation: int
-    field_order: str
-    pix_fmt: str
-    time_base: str
-    start_time: float
-    audio: list[AudioStream] = field(default_factory=list)
-    subtitles: list[SubtitleStream] = field(default_factory=list)
-
-    @property
-    def interlaced(self) -> bool:
-        return self.field_order not in ("progressive", "unknown")
-
-    @property
-    def browser_playable(self) -> bool:
-        """Whether a browser's <video> element plays the original as it is."""
-        container_ok = any(name in self.container.split(",") for name in BROWSER_CONTAINERS)
-        audio_ok = all(a.codec in BROWSER_AUDIO for a in self.audio)
-        return (
-            container_ok
-            and self.video_codec in BROWSER_VIDEO
-            and self.pix_fmt in ("yuv420p", "yuvj420p")
-            and audio_ok
-            and not self.interlaced
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["interlaced"] = self.interlaced
-        data["browser_playable"] = self.browser_playable
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MediaInfo:
-        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        fields["audio"] = [AudioStream(**a) for a in data.get("audio", [])]
-        fields["subtitles"] = [SubtitleStream(**s) for s in data.get("subtitles", [])]
-        return cls(**fields)
 
 
 def run_ffprobe(path: Path) -> dict[str, Any]:
@@ -103,7 +29,7 @@ def run_ffprobe(path: Path) -> dict[str, Any]:
     if not os.access(path, os.R_OK):
         raise DeerinError("cannot be read (no permission)", path=path, hint="check its permissions")
     if path.stat().st_size == 0:
-        raise NotAVideoError(
+        raise NotMediaError(
             "is an empty file (0 bytes)", path=path, hint="re-copy it from the source"
         )
     cmd = [
@@ -124,7 +50,7 @@ def run_ffprobe(path: Path) -> dict[str, Any]:
         ) from exc
     if done.returncode != 0 or not done.stdout.strip():
         reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "unknown format"
-        raise NotAVideoError(
+        raise NotMediaError(
             f"is not a media file ffmpeg can read ({reason})",
             path=path,
             hint="skip it, or re-copy it if it should be a video",
@@ -133,11 +59,16 @@ def run_ffprobe(path: Path) -> dict[str, Any]:
 
 
 def probe(path: Path) -> MediaInfo:
-    """Describe the first video stream of ``path`` and every audio and subtitle stream."""
+    """Describe the first video stream of ``path`` (none for a sound recording) and every
+    audio and subtitle stream."""
     raw = run_ffprobe(path)
     fmt = raw.get("format", {})
     streams = raw.get("streams", [])
+    audio = [_audio(s) for s in streams if s.get("codec_type") == "audio"]
+    subtitles = [_subtitle(s) for s in streams if s.get("codec_type") == "subtitle"]
     video = _first_video_stream(streams, fmt, path)
+    if video is None:
+        return _sound(path, fmt, streams, audio, subtitles)
     if not video.get("codec_name"):
         tag = video.get("codec_tag_string", "unknown")
         raise DeerinError(
@@ -149,14 +80,11 @@ def probe(path: Path) -> MediaInfo:
     avg = _fraction(video.get("avg_frame_rate"))
     fps = avg or rate
     if not fps:
-        raise NotAVideoError(
-            "has a video stream with no frame rate", path=path, hint="re-encode it"
-        )
-    duration = _duration(video, fmt)
+        raise NotMediaError("has a video stream with no frame rate", path=path, hint="re-encode it")
     return MediaInfo(
         path=str(path),
         container=fmt.get("format_name", ""),
-        duration=duration,
+        duration=_duration(video, fmt),
         size=int(fmt.get("size") or path.stat().st_size),
         video_index=int(video["index"]),
         video_codec=video.get("codec_name", "unknown"),
@@ -173,24 +101,64 @@ def probe(path: Path) -> MediaInfo:
         pix_fmt=video.get("pix_fmt", ""),
         time_base=video.get("time_base", ""),
         start_time=float(video.get("start_time") or fmt.get("start_time") or 0.0),
-        audio=[_audio(s) for s in streams if s.get("codec_type") == "audio"],
-        subtitles=[_subtitle(s) for s in streams if s.get("codec_type") == "subtitle"],
+        audio=audio,
+        subtitles=subtitles,
     )
 
 
-def _first_video_stream(streams: list[dict[str, Any]], fmt: dict[str, Any], path: Path) -> dict:
+def _sound(
+    path: Path,
+    fmt: dict[str, Any],
+    streams: list[dict[str, Any]],
+    audio: list[AudioStream],
+    subtitles: list[SubtitleStream],
+) -> MediaInfo:
+    """A sound recording: a file with sound and no picture (its cover art is no picture)."""
+    if not audio:
+        kinds = sorted({s.get("codec_type", "?") for s in streams})
+        raise NotMediaError(
+            f"has no picture and no sound (streams: {', '.join(kinds) or 'none'})",
+            path=path,
+            hint="nothing to do",
+        )
+    sound = next(s for s in streams if s.get("codec_type") == "audio")
+    return MediaInfo(
+        path=str(path),
+        container=fmt.get("format_name", ""),
+        duration=_duration(sound, fmt),
+        size=int(fmt.get("size") or path.stat().st_size),
+        video_index=None,
+        video_codec=None,
+        width=None,
+        height=None,
+        fps=None,
+        fps_fraction=None,
+        variable_frame_rate=False,
+        frame_count=None,
+        sample_aspect=None,
+        display_aspect=None,
+        rotation=0,
+        field_order="unknown",
+        pix_fmt=None,
+        time_base=sound.get("time_base"),
+        start_time=float(sound.get("start_time") or fmt.get("start_time") or 0.0),
+        audio=audio,
+        subtitles=subtitles,
+    )
+
+
+def _first_video_stream(
+    streams: list[dict[str, Any]], fmt: dict[str, Any], path: Path
+) -> dict[str, Any] | None:
+    """The picture: the first video stream that is not cover art; None when there is none."""
+    if fmt.get("format_name") in IMAGE_FORMATS:
+        raise NotMediaError("is a still image, not a video", path=path, hint="nothing to do")
     videos = [
         s
         for s in streams
         if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
     ]
-    if not videos:
-        kinds = sorted({s.get("codec_type", "?") for s in streams})
-        what = "audio only" if kinds == ["audio"] else f"streams: {', '.join(kinds) or 'none'}"
-        raise NotAVideoError(f"has no video stream ({what})", path=path, hint="nothing to do")
-    if fmt.get("format_name") in IMAGE_FORMATS:
-        raise NotAVideoError("is a still image, not a video", path=path, hint="nothing to do")
-    return videos[0]
+    return videos[0] if videos else None
 
 
 def _fraction(text: str | None) -> Fraction | None:

@@ -1,4 +1,4 @@
-"""The proxy stage: an H.264/AAC MP4 that any browser plays, on the original's timeline.
+"""Proxies: an H.264/AAC MP4 that any browser plays, on the original's timeline.
 
 Archive masters are often MPEG-2, DV, ProRes, HEVC or interlaced, which a browser's
 <video> element will not play. The proxy makes them watchable in the web app, and keeps
@@ -8,18 +8,15 @@ time in shots.json (frame time minus the stream's start) is the same moment in t
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from deerin.errors import DeerinError
 from deerin.media.frames import display_geometry
 from deerin.media.probe import MediaInfo, probe
-from deerin.pipeline.stage import Stage, StageContext, StageOutput
 
 ENCODER = "libx264"
 PRESET = "veryfast"
@@ -28,48 +25,7 @@ STDERR_LINES = 5
 SHORT_BY = 1.0  # seconds: a proxy this much shorter than its source, with errors, is partial
 
 
-class ProxyStage(Stage):
-    """Encode a browser-playable proxy for videos a browser cannot play as they are."""
-
-    name = "proxy"
-    version = "1"
-    requires = ("probe",)
-    produces = ("proxy.mp4",)
-
-    def params(self) -> dict[str, Any]:
-        return {"height": self.settings.proxy_height, "crf": self.settings.proxy_crf}
-
-    def wanted(self, info: MediaInfo) -> bool:
-        return self.settings.proxy and not info.browser_playable
-
-    def run(self, ctx: StageContext) -> StageOutput:
-        version = require_x264()
-        info = ctx.media_info()
-        target = ctx.staging / "proxy.mp4"
-        threads = max(1, (os.cpu_count() or 1) // self.settings.workers)
-        command = proxy_command(
-            ctx.source, target, info, self.settings.proxy_height, self.settings.proxy_crf, threads
-        )
-        expected_frames = info.frame_count or max(1, round(info.duration * info.fps))
-        returncode, errors = run_ffmpeg(command, expected_frames, ctx.report)
-        made = _duration(target)
-        if made is None:
-            raise DeerinError(
-                f"ffmpeg could not make a proxy (exit {returncode}): {errors or 'no message'}",
-                path=ctx.source,
-                hint="check that the file plays; re-copy or re-encode it if damaged",
-            )
-        method = {
-            "name": "ffmpeg",
-            "version": version,
-            "encoder": f"{ENCODER} {PRESET}",
-            "deinterlace": info.interlaced,
-        }
-        summary = {"duration": f"{made:.1f}s"}
-        return StageOutput(method, summary, _shortfall(returncode, errors, made, info.duration))
-
-
-def _shortfall(returncode: int, errors: str, made: float, duration: float) -> str | None:
+def shortfall(returncode: int, errors: str, made: float, duration: float) -> str | None:
     """Why a proxy that was made is only partial, or None when it is whole.
 
     ffmpeg treats a damaged or truncated input as its end: it may still exit 0, so a
@@ -102,7 +58,7 @@ def require_x264() -> str:
     if f" {ENCODER} " not in done.stdout:
         raise DeerinError(
             f"this ffmpeg has no H.264 encoder ({ENCODER})",
-            hint="install an ffmpeg build with libx264, or set proxy = false",
+            hint="install an ffmpeg build with libx264, or turn proxies off (--no-proxy)",
         )
     banner = done.stderr.split()
     return banner[2] if banner[:2] == ["ffmpeg", "version"] else "unknown"
@@ -185,7 +141,7 @@ def _follow_progress(
             report(1.0)
 
 
-def _duration(path: Path) -> float | None:
+def made_duration(path: Path) -> float | None:
     """How long a finished proxy is, or None when ffmpeg left nothing playable."""
     if not path.exists() or path.stat().st_size == 0:
         return None

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from deerin.errors import DeerinError
-from deerin.index.artefacts import TMP_PREFIX, atomic_write_json
+from deerin.index.store import TMP_PREFIX, atomic_write_json
 
 FPS = 25
 WIDTH, HEIGHT = 720, 576

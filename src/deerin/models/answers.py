@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json, read_json
+from deerin.index.store import atomic_write_json, read_json
 from deerin.models.endpoint import EndpointUnreachable
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from deerin.settings import Settings
 
 def torch_device(settings: Settings) -> str:
     """The torch device for this process."""
-    if settings.device == "cpu":
+    if settings.models.device == "cpu":
         return "cpu"
     return "cuda" if _torch_cuda() else "cpu"
 
@@ -20,7 +20,7 @@ def onnx_providers(settings: Settings) -> list[str]:
     import onnxruntime
 
     available = set(onnxruntime.get_available_providers())
-    wanted = [] if settings.device == "cpu" else ["CUDAExecutionProvider"]
+    wanted = [] if settings.models.device == "cpu" else ["CUDAExecutionProvider"]
     return [p for p in wanted if p in available] + ["CPUExecutionProvider"]
 
 
@@ -37,7 +37,7 @@ def cpu_threads(settings: Settings) -> int:
     Every worker process runs its own models; letting each take every core (the
     torch and onnxruntime default) makes two workers fight over two cores.
     """
-    return max(1, (os.cpu_count() or 1) // max(1, settings.workers))
+    return max(1, (os.cpu_count() or 1) // max(1, settings.run.workers))
 
 
 def share_torch_cores(settings: Settings) -> None:

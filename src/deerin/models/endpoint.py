@@ -15,7 +15,7 @@ import http.client
 import json
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from deerin.errors import DeerinError
@@ -54,29 +54,27 @@ def jpeg_data_url(jpeg: bytes) -> str:
 class ChatEndpoint:
     """One OpenAI-compatible server: its base URL (e.g. ``http://localhost:11434/v1``).
 
-    ``prefix`` names the settings that configure it (``vlm`` → ``vlm_endpoint``,
-    ``vlm_api_key``, ``vlm_timeout``) so that error hints name the right one.
+    ``prefix`` names the settings group that configures it (``vlm`` → ``vlm.endpoint``,
+    ``vlm.api_key``, ``vlm.timeout``) so that error hints name the right one. The API
+    key is kept out of ``repr`` so that it never reaches a log or a traceback.
     """
 
     url: str
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     timeout: float = 60.0
     prefix: str = "vlm"
 
     @classmethod
     def from_settings(cls, settings: Settings, prefix: str = "vlm") -> ChatEndpoint:
-        """The server configured by the ``<prefix>_*`` settings."""
-        url = getattr(settings, f"{prefix}_endpoint")
-        if not url:
+        """The server configured by the ``<prefix>`` settings group."""
+        group = getattr(settings, prefix)
+        if not group.endpoint:
             raise DeerinError(
-                f"{prefix}_endpoint is not set", hint=f"set {prefix}_endpoint in deerin.toml"
+                f"{prefix}.endpoint is not set",
+                hint=f"set endpoint under [{prefix}] in deerin.toml",
             )
-        return cls(
-            url.rstrip("/"),
-            getattr(settings, f"{prefix}_api_key"),
-            getattr(settings, f"{prefix}_timeout"),
-            prefix,
-        )
+        key = group.api_key.get_secret_value() if group.api_key else None
+        return cls(group.endpoint.rstrip("/"), key, group.timeout, prefix)
 
     def chat(
         self,
@@ -115,7 +113,7 @@ class ChatEndpoint:
                 raise self._timeout() from exc
             raise EndpointUnreachable(
                 f"cannot reach {self.url} ({exc.reason})",
-                hint=f"start your server or unset {self.prefix}_endpoint",
+                hint=f"start your server or unset {self.prefix}.endpoint",
             ) from exc
         except (http.client.HTTPException, ConnectionError) as exc:
             raise self._not_chat(f"{type(exc).__name__}: {exc}") from exc
@@ -133,21 +131,21 @@ class ChatEndpoint:
         return DeerinError(
             f"{self.url} answered something that is not an OpenAI chat completion: "
             f"{_preview(what)}",
-            hint=f"{self.prefix}_endpoint should be the server's OpenAI-compatible base URL, "
+            hint=f"{self.prefix}.endpoint should be the server's OpenAI-compatible base URL, "
             "usually ending in /v1",
         )
 
     def _timeout(self) -> DeerinError:
         return DeerinError(
             f"no answer from {self.url} within {self.timeout:g} s",
-            hint=f"raise {self.prefix}_timeout, or use a smaller or faster model",
+            hint=f"raise {self.prefix}.timeout, or use a smaller or faster model",
         )
 
     def _http_error(self, exc: urllib.error.HTTPError) -> DeerinError:
         hints = {
-            401: f"set {self.prefix}_api_key to a key the server accepts",
-            403: f"set {self.prefix}_api_key to a key the server accepts",
-            404: f"check {self.prefix}_endpoint (usually ends in /v1) and that the server "
+            401: f"set {self.prefix}.api_key to a key the server accepts",
+            403: f"set {self.prefix}.api_key to a key the server accepts",
+            404: f"check {self.prefix}.endpoint (usually ends in /v1) and that the server "
             "has the model",
         }
         return DeerinError(

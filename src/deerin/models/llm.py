@@ -2,9 +2,9 @@
 
 Offline, and by default, the bundled SmolLM2-135M runs in-process under llama.cpp: tiny
 and fast enough for any machine, but it invents facts, so callers keep prompts short
-and extractive. For real use ``llm_endpoint`` names any OpenAI-compatible server
-(Ollama, vLLM) and ``llm_model`` the model to ask there. ``llm_model`` may also be a
-local ``.gguf`` file.
+and extractive. For real use ``llm.endpoint`` names any OpenAI-compatible server
+(Ollama, vLLM) and ``models.language_model`` the model to ask there; that setting may
+also name a local ``.gguf`` file.
 
 Every answer is cached on disk by a hash of model, system prompt, prompt and length
 limit, so a rerun, or a second video with the same text, costs no generation. Answers
@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from deerin.models.answers import AnswerCache, ReachGuard
+from deerin.models.backends import open_model
 from deerin.models.device import cpu_threads
 from deerin.models.endpoint import ChatEndpoint, EndpointUnreachable, text_message
-from deerin.models.registry import BUNDLED, bundled_model
+from deerin.models.resolver import ModelChoice
 from deerin.models.weights import ModelError
 from deerin.settings import Settings
 
@@ -117,22 +118,22 @@ class EndpointModel(LanguageModel):
 
 def open_language_model(settings: Settings) -> LanguageModel:
     """The language model the settings name; raises ModelError when there is none to use."""
-    folder = settings.data_dir / "cache" / "llm"
-    value = settings.llm_model
-    if settings.llm_endpoint:
-        return EndpointModel(value, ChatEndpoint.from_settings(settings, prefix="llm"), folder)
-    if value in BUNDLED and BUNDLED[value].capability == "language_model":
-        path = bundled_model(value).files[0].verified()
-        return LlamaCppModel(value, path, cpu_threads(settings), folder)
-    path = Path(value).expanduser()
-    if path.suffix == ".gguf" and path.is_file():
-        return LlamaCppModel(path.name, path, cpu_threads(settings), folder)
-    raise ModelError(
-        f"language model {value!r} is neither the bundled smollm2-135m nor a .gguf file here",
-        path=path if path.suffix == ".gguf" else None,
-        hint="set llm_model to smollm2-135m or a local .gguf file, or set llm_endpoint to an "
-        "OpenAI-compatible server that has the model",
-    )
+    return open_model("language_model", settings)
+
+
+def llama_cpp(chosen: ModelChoice, settings: Settings) -> LanguageModel:
+    """The llama.cpp backend: a bundled or local GGUF file, run in this process."""
+    return LlamaCppModel(chosen.name, chosen.weights()[0], cpu_threads(settings), _cache(settings))
+
+
+def endpoint(chosen: ModelChoice, settings: Settings) -> LanguageModel:
+    """The OpenAI-compatible backend: the model asked at ``llm.endpoint``."""
+    server = ChatEndpoint.from_settings(settings, prefix="llm")
+    return EndpointModel(chosen.name, server, _cache(settings))
+
+
+def _cache(settings: Settings) -> Path:
+    return settings.data_dir / "cache" / "llm"
 
 
 @cache
@@ -143,7 +144,7 @@ def load_llama(path: str, threads: int) -> Any:
     except ImportError as exc:
         raise ModelError(
             "llama-cpp-python is not installed",
-            hint="run scripts/setup.sh, or set llm_endpoint to an OpenAI-compatible server",
+            hint="run scripts/setup.sh, or set llm.endpoint to an OpenAI-compatible server",
         ) from exc
     try:
         return llama_cpp.Llama(

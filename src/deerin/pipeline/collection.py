@@ -1,82 +1,21 @@
-"""Collection steps: work that needs every video of a collection at once.
+"""Run the collection steps over a collection, after its per-video stages.
 
-People (faces clustered across films) and near-duplicates (copies among reels) cannot
-be decided one video at a time. After the per-video stages finish, ingest runs each
-step once over the collection in the coordinating process. A step's results and its
-provenance manifest live under ``<data_dir>/collections/<name>/``; a step whose inputs
-have not changed since its last run is skipped.
+Each step (:mod:`deerin.plugins.step`) runs once, in the coordinating process; a step
+whose inputs have not changed since its last run is skipped, and a step that fails is
+reported, never raised, so the ingest keeps its results.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import traceback
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar
 
 from deerin.errors import DeerinError, StoreError
-from deerin.index.artefacts import VideoFolder, atomic_write_json, iso_time, read_json
-from deerin.index.catalogue import Catalogue, VideoRow
-from deerin.pipeline.stage import StageOutput
+from deerin.index.catalogue import Catalogue
+from deerin.index.store import CollectionFolder, atomic_write_json, iso_time
+from deerin.plugins.step import CollectionContext, CollectionStep
 from deerin.settings import Settings
-
-
-def collection_folder(settings: Settings, collection: str) -> Path:
-    """Where a collection's own results (people, duplicates) are kept."""
-    return settings.data_dir / "collections" / collection
-
-
-@dataclass
-class CollectionContext:
-    """What a collection step may read and where it writes."""
-
-    collection: str
-    settings: Settings
-    videos: list[VideoRow]
-    folder: Path
-
-    def video_folder(self, video_id: str) -> VideoFolder:
-        return VideoFolder.for_video(self.settings.data_dir, video_id)
-
-    def finished(self, stage: str) -> list[VideoRow]:
-        """The member videos whose ``stage`` output is published."""
-        return [v for v in self.videos if self.video_folder(v.id).read_manifest(stage)]
-
-
-class CollectionStep(ABC):
-    """One kind of collection-wide work. Subclasses set the attributes and ``run``."""
-
-    name: ClassVar[str]
-    version: ClassVar[str]
-    requires: ClassVar[tuple[str, ...]] = ()  # per-video stages whose outputs it reads
-    optional: ClassVar[tuple[str, ...]] = ()  # read where they ran; skipping them is no block
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def params(self) -> dict[str, Any]:
-        """The settings that change this step's output."""
-        return {}
-
-    def fingerprint(self, ctx: CollectionContext) -> str:
-        """Version, parameters and the fingerprints of every upstream output it reads."""
-        upstream = {
-            f"{video.id}/{stage}": (ctx.video_folder(video.id).read_manifest(stage) or {}).get(
-                "fingerprint", ""
-            )
-            for video in ctx.videos
-            for stage in self.requires + self.optional
-        }
-        basis = {"version": self.version, "params": self.params(), "upstream": upstream}
-        return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
-
-    @abstractmethod
-    def run(self, ctx: CollectionContext) -> StageOutput:
-        """Do the work, writing results under ``ctx.folder`` atomically."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +28,14 @@ class StepResult:
     seconds: float = 0.0
 
 
+def collection_context(
+    collection: str, settings: Settings, catalogue: Catalogue
+) -> CollectionContext:
+    """A collection's videos and folder, as its steps see them."""
+    folder = CollectionFolder.for_collection(settings.data_dir, collection)
+    return CollectionContext(collection, settings, catalogue.videos(collection), folder.root)
+
+
 def run_collection_steps(
     collection: str,
     settings: Settings,
@@ -97,24 +44,13 @@ def run_collection_steps(
     redo: frozenset[str] = frozenset(),
 ) -> list[StepResult]:
     """Run each step over the collection; a failing step is reported, never raised."""
-    ctx = CollectionContext(
-        collection,
-        settings,
-        catalogue.videos(collection),
-        collection_folder(settings, collection),
-    )
+    ctx = collection_context(collection, settings, catalogue)
     return [_run_step(step, ctx, redo) for step in steps]
-
-
-def step_manifest(settings: Settings, collection: str, step: str) -> dict[str, Any] | None:
-    """The provenance a step last wrote for a collection, if any."""
-    path = collection_folder(settings, collection) / "steps" / f"{step}.json"
-    return read_json(path) if path.exists() else None
 
 
 def _run_step(step: CollectionStep, ctx: CollectionContext, redo: frozenset[str]) -> StepResult:
     fingerprint = step.fingerprint(ctx)
-    previous = step_manifest(ctx.settings, ctx.collection, step.name)
+    previous = CollectionFolder(ctx.folder).step_manifest(step.name)
     forced = step.name in redo or "all" in redo
     if not forced and previous and previous.get("fingerprint") == fingerprint:
         return StepResult(step.name, "cached", previous.get("problem") or "")

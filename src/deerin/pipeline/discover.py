@@ -1,8 +1,9 @@
-"""Find the videos to ingest: walk folders, or read a CSV catalogue of files.
+"""Find the films and sound recordings to ingest: walk folders, or read a CSV catalogue.
 
 This is the "reader" of the pipeline. It decides nothing about content beyond the
 cheap facts (extension, size): ffprobe, in the probe stage, has the final word on
-whether a file is a video.
+whether a file holds a picture or sound. Subtitle files beside a film are attached to
+it (the subtitles stage reads them), not skipped.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deerin.errors import DeerinError
+from deerin.media.sidecars import CODECS, sidecar_files
 
-# Files that sit beside videos in archive folders but are never videos themselves.
-NOT_VIDEO_EXTENSIONS = {
+# Files that sit beside films in archive folders but never hold a picture or sound.
+NOT_MEDIA_EXTENSIONS = {
     ".txt",
     ".md",
     ".csv",
@@ -68,6 +70,14 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Attached:
+    """A subtitle file that belongs to the film beside it (shown in the ingest summary)."""
+
+    path: Path
+    video: Path
+
+
+@dataclass(frozen=True)
 class Rejected:
     """A file not ingested, and why (shown by `deerin status`)."""
 
@@ -75,7 +85,7 @@ class Rejected:
     reason: str
 
 
-def discover(paths: list[Path]) -> Iterator[Candidate | Rejected]:
+def discover(paths: list[Path]) -> Iterator[Candidate | Rejected | Attached]:
     """Yield candidates from folders (recursively), single files and CSV catalogues."""
     for path in paths:
         if not path.exists():
@@ -88,16 +98,19 @@ def discover(paths: list[Path]) -> Iterator[Candidate | Rejected]:
             yield _check(Candidate(path.resolve()))
 
 
-def _walk(folder: Path) -> Iterator[Candidate | Rejected]:
+def _walk(folder: Path) -> Iterator[Candidate | Rejected | Attached]:
     for child in sorted(folder.rglob("*")):
         if child.is_file() and not any(part.startswith(".") for part in child.parts[-1:]):
             yield _check(Candidate(child.resolve()))
 
 
-def _check(candidate: Candidate) -> Candidate | Rejected:
+def _check(candidate: Candidate) -> Candidate | Rejected | Attached:
     path = candidate.path
-    if path.suffix.lower() in NOT_VIDEO_EXTENSIONS:
-        return Rejected(path, f"not a video ({path.suffix.lower()} file)")
+    suffix = path.suffix.lower()
+    if suffix in CODECS and (video := _owner(path)) is not None:
+        return Attached(path, video)
+    if suffix in NOT_MEDIA_EXTENSIONS:
+        return Rejected(path, f"not a media file ({suffix} file)")
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -109,7 +122,20 @@ def _check(candidate: Candidate) -> Candidate | Rejected:
     return candidate
 
 
-def read_catalogue(csv_path: Path) -> Iterator[Candidate | Rejected]:
+def _owner(sidecar: Path) -> Path | None:
+    """The film a subtitle file belongs to, by name, when one is beside it."""
+    try:
+        beside = sorted(sidecar.parent.iterdir())
+    except OSError:
+        return None
+    for path in beside:
+        media = path.suffix.lower() not in NOT_MEDIA_EXTENSIONS and path.is_file()
+        if media and sidecar in sidecar_files(path):
+            return path
+    return None
+
+
+def read_catalogue(csv_path: Path) -> Iterator[Candidate | Rejected | Attached]:
     """Read a CSV catalogue: a path column plus optional title, date, identifier, rights,
     description columns (kept as catalogue metadata). Relative paths are relative to the CSV."""
     try:

@@ -15,15 +15,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deerin.errors import StoreError
-from deerin.index.artefacts import VideoFolder, read_json, store_error
+from deerin.errors import DeerinError, StoreError
+from deerin.index import artefacts
 from deerin.index.catalogue import Catalogue
+from deerin.index.schemas import Probe
+from deerin.index.store import VideoFolder, store_error
 from deerin.media.identity import content_id
+from deerin.models.resolver import resolve
 from deerin.pipeline.collection import StepResult, run_collection_steps
-from deerin.pipeline.discover import Candidate, Rejected, discover
-from deerin.pipeline.executors import make_executor
+from deerin.pipeline.discover import Attached, Candidate, Rejected, discover
+from deerin.pipeline.executor import Executor
+from deerin.pipeline.graph import StageGraph, stage_graph
+from deerin.pipeline.local_executor import InlineExecutor, LocalExecutor
 from deerin.pipeline.progress import Reporter
-from deerin.pipeline.registry import build_collection_steps, collection_step_classes, stage_names
 from deerin.pipeline.runner import SKIPPED, StageEvent, VideoJob
 from deerin.settings import Settings
 
@@ -38,6 +42,8 @@ class IngestReport:
     duplicates: list[tuple[Path, Path]] = field(default_factory=list)
     failed: dict[str, list[str]] = field(default_factory=dict)
     not_videos: list[Rejected] = field(default_factory=list)
+    attached: list[Attached] = field(default_factory=list)
+    also_skipped: tuple[str, ...] = ()  # stages left out because a skipped one is needed
     steps: list[StepResult] = field(default_factory=list)
 
     @property
@@ -88,29 +94,55 @@ def ingest(
 ) -> IngestReport:
     """Ingest ``paths`` into ``collection`` and run ``stages`` (all but the skipped ones).
 
-    After the per-video stages, the collection steps (people, near-duplicates) run over
-    the whole collection.
+    Mistakes are caught before any work starts, each as one DeerinError: a path that
+    does not exist, an unknown stage in ``--skip`` or ``--redo``, a model that cannot be
+    found. After the per-video stages, the collection steps (people, near-duplicates)
+    run over the whole collection.
     """
-    known = set(stage_names()) | {step.name for step in collection_step_classes()}
-    for option, names in (("--redo", set(redo) - {"all"}), ("--skip", set(settings.skip_stages))):
-        if names - known:
-            raise ValueError(f"unknown stage(s) for {option}: {', '.join(sorted(names - known))}")
-    stages = stages or tuple(s for s in stage_names() if s not in settings.skip_stages)
+    graph = stage_graph()
+    graph.check(redo, "--redo", extra=("all",))
+    graph.check(settings.run.skip_stages, "--skip")
     report = IngestReport(collection)
+    if stages is None:
+        stages, report.also_skipped = graph.plan(settings.run.skip_stages)
+    _check_paths(paths)
+    _check_models(graph, stages, settings)
     with collection_lock(settings, collection, wait):
         catalogue = open_catalogue(settings)
         try:
             jobs = _register(paths, collection, settings, catalogue, report, stages, redo)
             _run(jobs, catalogue, collection, settings, reporter, report)
-            steps = [
-                step
-                for step in build_collection_steps(settings, stages)
-                if step.name not in settings.skip_stages
-            ]
+            steps = graph.build_steps(settings, stages)
             report.steps = run_collection_steps(collection, settings, catalogue, steps, redo)
         finally:
             catalogue.close()
     return report
+
+
+def _check_paths(paths: list[Path]) -> None:
+    """Every path given must exist: a typo should stop the ingest, not vanish in a list."""
+    for path in paths:
+        if not path.exists():
+            raise DeerinError(
+                "does not exist", path=path, hint="check the path (folders, files or a CSV)"
+            )
+
+
+def _check_models(graph: StageGraph, stages: tuple[str, ...], settings: Settings) -> None:
+    """Every model the stages will run can be found here (ModelError naming it if not)."""
+    wanted = set(stages)
+    for capability in dict.fromkeys(m for s in graph.stages if s.name in wanted for m in s.models):
+        resolve(capability, settings)
+
+
+def make_executor(settings: Settings) -> Executor:
+    """Ray when asked for; else a process pool for several workers, in-process for one."""
+    if settings.run.executor == "ray":
+        from deerin.pipeline.ray_executor import RayExecutor
+
+        return RayExecutor(settings.run.ray_address, settings.run.ray_cpus_per_video)
+    workers = settings.run.workers
+    return InlineExecutor() if workers <= 1 else LocalExecutor(workers)
 
 
 def _register(
@@ -127,6 +159,10 @@ def _register(
     seen: dict[str, Path] = {}
     jobs: list[VideoJob] = []
     for item in discover(paths):
+        if isinstance(item, Attached):
+            report.attached.append(item)
+            catalogue.clear_skip(collection, item.path)
+            continue
         if isinstance(item, Rejected):
             report.rejected.append(item)
             catalogue.record_skip(collection, item.path, item.reason)
@@ -243,9 +279,10 @@ def _settle(
         catalogue.set_stage(
             video_id, event.stage, _catalogue_status(event.status), event.detail, event.seconds
         )
-    probe_json = VideoFolder.for_video(settings.data_dir, video_id).path("probe.json")
-    if probe_json.exists():
-        catalogue.set_duration(video_id, float(read_json(probe_json)["media"]["duration"]))
+    folder = VideoFolder.for_video(settings.data_dir, video_id)
+    if folder.path(Probe.file).exists():
+        media = artefacts.read(folder, Probe).media
+        catalogue.set_media(video_id, media.duration, media.kind)
     failed = [name for name, e in outcomes.items() if e.status in ("failed", "blocked")]
     if failed:
         report.failed[video_id] = failed

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from deerin.errors import DeerinError
-from deerin.pipeline.executors import StageTracker, drain_events
+from deerin.pipeline.executor import StageTracker, drain_events
 from deerin.pipeline.runner import StageEvent, VideoJob, VideoResult, process_video
 
 WAIT = 0.2  # seconds between looks at the workers' events
@@ -89,7 +89,7 @@ def _connect(address: str | None) -> tuple[Any, bool]:
         raise DeerinError(
             f"cannot reach the Ray cluster at {address or 'this machine'} ({exc})",
             hint="start it with `ray start --head` (see the README's cluster section), "
-            "or set ray_address",
+            "or set ray_address under [run]",
         ) from exc
     return ray, True
 
@@ -97,5 +97,5 @@ def _connect(address: str | None) -> tuple[Any, bool]:
 def _work(job: VideoJob, cpus: float, events: Any) -> VideoResult:
     """One video on a Ray worker, whose models get the task's share of the node's cores."""
     share = max(1, round((os.cpu_count() or 1) / cpus))
-    here = replace(job, settings=job.settings.model_copy(update={"workers": share}))
+    here = replace(job, settings=job.settings.merged({"run.workers": share}))
     return process_video(here, events.put)

@@ -18,8 +18,10 @@ from functools import cache
 from pathlib import Path
 
 from deerin import __version__
-from deerin.errors import DeerinError, NotAVideoError, StoreError
-from deerin.index.artefacts import (
+from deerin.errors import DeerinError, NotMediaError, StoreError
+from deerin.index import artefacts
+from deerin.index.schemas import Probe
+from deerin.index.store import (
     VideoFolder,
     iso_time,
     publish,
@@ -27,8 +29,8 @@ from deerin.index.artefacts import (
     staging_dir,
     store_error,
 )
-from deerin.pipeline.registry import build_stages
-from deerin.pipeline.stage import Stage, StageContext, StageOutput, probed
+from deerin.pipeline.graph import stage_graph
+from deerin.plugins.stage import PROBE, Stage, StageContext, StageOutput
 from deerin.settings import Settings
 
 REPORT_EVERY = 0.5  # seconds of wall-clock time between a stage's progress events
@@ -89,7 +91,7 @@ def process_video(job: VideoJob, emit: Emit) -> VideoResult:
     with _video_lock(folder.root):
         remove_stale_temporaries(folder.root)
         fingerprints: dict[str, str] = {}
-        redo = _with_dependents(job.redo, job.settings, job.stages)
+        redo = _with_dependents(job.redo, job.stages)
         for stage in _stages(job.settings, job.stages):
             event = _run_one(stage, job, folder, fingerprints, redo, result, emit)
             result.outcomes[stage.name] = event
@@ -109,11 +111,13 @@ def _run_one(
     def event(status: str, detail: str = "", seconds: float | None = None) -> StageEvent:
         return StageEvent(job.video_id, stage.name, status, detail, seconds=seconds)
 
+    needed = [result.outcomes.get(name) for name in stage.requires]
+    if any(e is not None and e.status == SKIPPED for e in needed):
+        return event(SKIPPED, "not needed for this file")  # a sound recording has no shots
     missing = [
         name
-        for name in stage.requires
-        if result.outcomes.get(name) is None
-        or result.outcomes[name].status not in (DONE, CACHED, PARTIAL)
+        for name, e in zip(stage.requires, needed, strict=True)
+        if e is None or e.status not in (DONE, CACHED, PARTIAL)
     ]
     if missing:
         return event(BLOCKED, f"needs {', '.join(missing)}")
@@ -127,14 +131,14 @@ def _run_one(
     ):
         fingerprints[stage.name] = fingerprint
         return event(CACHED, manifest.get("problem") or "")
-    if stage.name != "probe" and not stage.wanted(probed(folder)):
+    if stage.name != PROBE and not stage.wanted(artefacts.read(folder, Probe).media):
         fingerprints[stage.name] = fingerprint
-        return event(SKIPPED, "not needed for this video")
+        return event(SKIPPED, "not needed for this file")
     emit(event("running"))
     started = time.time()
     try:
         output = _execute(stage, job, folder, fingerprint, started, emit)
-    except NotAVideoError as exc:
+    except NotMediaError as exc:
         return event(SKIPPED, exc.message, time.time() - started)
     except StoreError:
         raise  # the store itself is unusable: stop this worker, the runner reports it
@@ -163,7 +167,15 @@ def _execute(
                 last = now
                 emit(StageEvent(job.video_id, stage.name, "progress", fraction=min(1.0, fraction)))
 
-        ctx = StageContext(job.video_id, Path(job.source), folder, staging, job.settings, report)
+        ctx = StageContext(
+            job.video_id,
+            Path(job.source),
+            folder,
+            staging,
+            job.settings,
+            report,
+            frozenset(stage.requires + stage.optional),
+        )
         output = stage.run(ctx)
         for name in stage.produces:
             staged = staging / name
@@ -211,23 +223,14 @@ def _describe(summary: dict) -> str:
 
 
 @cache
-def _cached_stages(settings_json: str, names: tuple[str, ...]) -> tuple[Stage, ...]:
-    """Stages (and any models they hold) are built once per worker process."""
-    settings = Settings.model_validate_json(settings_json)
-    return tuple(build_stages(settings, names))
-
-
 def _stages(settings: Settings, names: tuple[str, ...]) -> tuple[Stage, ...]:
-    return _cached_stages(settings.model_dump_json(), names)
+    """Stages (and any models they hold) are built once per worker process."""
+    return tuple(stage_graph().build_stages(settings, names))
 
 
-def _with_dependents(redo: frozenset[str], settings: Settings, names: tuple[str, ...]) -> frozenset:
+def _with_dependents(redo: frozenset[str], names: tuple[str, ...]) -> frozenset[str]:
     """Redoing a stage redoes every stage that reads from it."""
-    forced = set(names) if "all" in redo else set(redo)
-    for stage in _stages(settings, names):
-        if forced.intersection(stage.requires + stage.optional):
-            forced.add(stage.name)
-    return frozenset(forced)
+    return frozenset(stage_graph().dependents(set(names) if "all" in redo else redo))
 
 
 @contextmanager

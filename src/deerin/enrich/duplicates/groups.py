@@ -25,10 +25,12 @@ import numpy as np
 
 from deerin.enrich.duplicates.hashes import HASH_BITS
 from deerin.errors import DeerinError
-from deerin.index.artefacts import VideoFolder, atomic_write_json, read_json
+from deerin.index import artefacts
 from deerin.index.catalogue import VideoRow
-from deerin.pipeline.collection import CollectionContext, CollectionStep
-from deerin.pipeline.stage import StageOutput
+from deerin.index.schemas import Duplicates, FrameHash, Hashes, Shots, Tags
+from deerin.index.store import VideoFolder
+from deerin.plugins.stage import StageOutput
+from deerin.plugins.step import CollectionContext, CollectionStep
 
 CHUNK = 256  # frames compared at once with the whole collection (~20 bytes x CHUNK x frames)
 ALIGN_TOLERANCE = 1.0  # seconds a matching frame may lie off the copies' time line
@@ -105,22 +107,22 @@ class DuplicatesStep(CollectionStep):
 
     name = "duplicates"
     version = "1"
-    requires = ("hashes",)
+    requires = ("hashes", "shots")
     optional = ("tags",)
 
     def params(self) -> dict[str, Any]:
         return {
-            "match": self.settings.duplicate_match,
-            "hamming": self.settings.duplicate_hamming,
-            "cosine": self.settings.duplicate_cosine,
-            "video_fraction": self.settings.duplicate_video_fraction,
-            "repeat_gap": self.settings.duplicate_repeat_gap,
+            "match": self.settings.duplicates.match,
+            "hamming": self.settings.duplicates.hamming,
+            "cosine": self.settings.duplicates.cosine,
+            "video_fraction": self.settings.duplicates.video_fraction,
+            "repeat_gap": self.settings.duplicates.repeat_gap,
         }
 
     def rule(self) -> MatchRule:
         s = self.settings
         return MatchRule(
-            s.duplicate_match, s.duplicate_hamming, s.duplicate_cosine, s.duplicate_repeat_gap
+            s.duplicates.match, s.duplicates.hamming, s.duplicates.cosine, s.duplicates.repeat_gap
         )
 
     def run(self, ctx: CollectionContext) -> StageOutput:
@@ -128,15 +130,15 @@ class DuplicatesStep(CollectionStep):
         table = load_frames(ctx, ctx.finished("hashes"))
         if rule.mode == "embedding" and table.embedding is None:
             raise DeerinError(
-                "duplicate_match is 'embedding' but no video has image embeddings",
+                "duplicates.match is 'embedding' but no video has image embeddings",
                 path=ctx.folder,
-                hint="run the tags stage, or set duplicate_match = 'combined'",
+                hint="run the tags stage, or set match = 'combined' under [duplicates]",
             )
         matches = frame_matches(table, rule)
-        videos = video_links(table, matches, self.settings.duplicate_video_fraction)
+        videos = video_links(table, matches, self.settings.duplicates.video_fraction)
         shots = shot_links(table, matches)
         groups = video_groups(table, videos) + shot_groups(ctx, table, shots)
-        atomic_write_json(ctx.folder / "duplicates.json", {"groups": groups})
+        ctx.write(Duplicates, {"groups": groups})
         return StageOutput(
             method={
                 "name": "frame matching with time alignment",
@@ -166,10 +168,10 @@ def load_frames(ctx: CollectionContext, videos: list[VideoRow]) -> FrameTable:
     for number, (frames, frame_space, rows) in enumerate(loaded):
         for frame in frames:
             columns["video"].append(number)
-            columns["shot"].append(frame["shot"])
-            columns["time"].append(frame["time"])
-            columns["phash"].append(int(frame["phash"], 16))
-            embeddings.append(rows.get(frame["frame"]) if frame_space == space else None)
+            columns["shot"].append(frame.shot)
+            columns["time"].append(frame.time)
+            columns["phash"].append(int(frame.phash, 16))
+            embeddings.append(rows.get(frame.frame) if frame_space == space else None)
     return FrameTable(
         np.array(columns["video"], dtype=np.int64),
         np.array(columns["shot"], dtype=np.int64),
@@ -183,15 +185,15 @@ def load_frames(ctx: CollectionContext, videos: list[VideoRow]) -> FrameTable:
 
 def _video_frames(
     folder: VideoFolder,
-) -> tuple[list[dict[str, Any]], str | None, dict[int, np.ndarray]]:
+) -> tuple[list[FrameHash], str | None, dict[int, np.ndarray]]:
     """A video's matchable frames, its embedding space and embeddings by frame index."""
-    frames = [f for f in read_json(folder.path("hashes.json"))["frames"] if not f["flat"]]
+    frames = [f for f in artefacts.read(folder, Hashes).frames if not f.flat]
     if folder.read_manifest("tags") is None:
         return frames, None, {}
-    tags = read_json(folder.path("tags.json"))
-    rows = np.load(folder.path("embeddings.npy"))
-    space = f"{tags['model']['name']}/{tags['dim']}"
-    return frames, space, {entry["frame"]: rows[i] for i, entry in enumerate(tags["frames"])}
+    tags = artefacts.read(folder, Tags)
+    rows = artefacts.vectors(folder, Tags, tags)
+    space = f"{tags.model.name}/{tags.dim}"
+    return frames, space, {entry.frame: rows[i] for i, entry in enumerate(tags.frames)}
 
 
 def _stack(rows: list[np.ndarray | None]) -> np.ndarray | None:
@@ -426,5 +428,5 @@ def shot_groups(
 
 
 def _shot_bounds(folder: VideoFolder) -> dict[int, tuple[float, float]]:
-    shots = read_json(folder.path("shots.json"))["shots"]
-    return {shot["index"]: (shot["start_time"], shot["end_time"]) for shot in shots}
+    shots = artefacts.read(folder, Shots).shots
+    return {shot.index: (shot.start_time, shot.end_time) for shot in shots}

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from deerin.enrich.frames import analysis_frames, readable
-from deerin.index.artefacts import atomic_write_json
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.index.schemas import Frames, Hashes
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 HASH_BITS = 64
 SMALL = 32  # the picture is reduced to 32x32 before the DCT ...
@@ -94,7 +94,7 @@ class HashesStage(Stage):
     name = "hashes"
     version = "1"
     requires = ("frames",)
-    produces = ("hashes.json",)
+    produces = (Hashes.file,)
 
     def params(self) -> dict[str, Any]:
         return {"bits": HASH_BITS, "flat_std": FLAT_STD, "border_luma": BORDER_LUMA}
@@ -117,9 +117,9 @@ class HashesStage(Stage):
                     }
                 )
             ctx.report(len(entries) / len(frames))
-        every = ctx.read("frames.json")["sample_seconds"]
-        atomic_write_json(
-            ctx.staging / "hashes.json",
+        every = ctx.read(Frames).sample_seconds
+        ctx.write(
+            Hashes,
             {
                 "video_id": ctx.video_id,
                 "bits": HASH_BITS,

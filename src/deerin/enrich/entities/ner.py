@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from deerin.errors import DeerinError
-from deerin.models.registry import BUNDLED, bundled_model
+from deerin.models.backends import open_model
+from deerin.models.resolver import ModelChoice
+from deerin.settings import Settings
 
 LABELS = ("PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "DATE", "EVENT", "WORK_OF_ART")
 PLACE_LABELS = ("GPE", "LOC", "FAC")
@@ -34,27 +35,31 @@ class Mention:
     last: int
 
 
-@cache
-def pipeline(model: str) -> Any:
-    """The spaCy pipeline for ``entities_model``, loaded once per worker process.
+def pipeline(settings: Settings) -> Any:
+    """The spaCy pipeline ``models.entities`` names, loaded once per worker process."""
+    return open_model("entities", settings)
 
-    The bundled model is checked against its recorded checksum first, so a damaged
-    install fails with the file named instead of giving silently worse entities.
-    """
+
+def open_spacy(chosen: ModelChoice, settings: Settings) -> Any:
+    """The entities backend (spaCy): the bundled small English pipeline, checked against
+    its recorded checksum first (a damaged install fails with the file named instead of
+    giving silently worse entities), an installed pipeline package, or a folder."""
+    if chosen.bundled is not None:
+        chosen.weights()
+        return _load(BUNDLED_PACKAGE)
+    return _load(str(chosen.path) if chosen.path is not None else chosen.name)
+
+
+@cache
+def _load(name: str) -> Any:
     import spacy
 
-    if model in BUNDLED and BUNDLED[model].capability == "entities":
-        for file in bundled_model(model).files:
-            file.verified()
-        name = BUNDLED_PACKAGE
-    else:
-        name = str(Path(model).expanduser()) if Path(model).expanduser().exists() else model
     try:
         nlp = spacy.load(name)
     except OSError as exc:
         raise DeerinError(
-            f"cannot load the spaCy pipeline {model!r}: {exc}",
-            hint="set entities_model to en_core_web_sm (bundled), an installed spaCy "
+            f"cannot load the spaCy pipeline {name!r}: {exc}",
+            hint="set models.entities to en_core_web_sm (bundled), an installed spaCy "
             "package name, or a pipeline folder",
         ) from exc
     nlp.select_pipes(disable=[p for p in nlp.pipe_names if p in UNNEEDED_PIPES])

@@ -27,7 +27,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from deerin.index.artefacts import atomic_write_bytes
+from deerin.index.store import atomic_write_bytes
 
 FORMAT = 1  # bump when the pickled lookup's shape changes
 ALTERNATE_WEIGHT = 0.5  # an alternate name counts as half the population of an exact one

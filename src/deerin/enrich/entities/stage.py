@@ -24,8 +24,8 @@ from deerin.enrich.entities.ner import (
 )
 from deerin.enrich.entities.places import Resolver, gazetteer
 from deerin.enrich.entities.texts import SOURCES, TextItem, gather
-from deerin.index.artefacts import atomic_write_json
-from deerin.pipeline.stage import Stage, StageContext, StageOutput
+from deerin.index.schemas import Entities
+from deerin.plugins.stage import Stage, StageContext, StageOutput
 
 QUALIFIER_GAP = {",", ", "}  # "Paris, Texas": what may stand between a place and its qualifier
 
@@ -43,21 +43,22 @@ class EntitiesStage(Stage):
     """Named entities, resolved places and keywords over all of a video's text layers."""
 
     name = "entities"
-    version = "1"
+    version = "2"  # 2: transcript words joined with their spaces
     requires = ("probe",)
     optional = SOURCES
-    produces = ("entities.json",)
+    produces = (Entities.file,)
+    models = ("entities",)
 
     def params(self) -> dict[str, Any]:
-        return {"model": self.settings.entities_model}
+        return {"model": self.settings.models.entities}
 
     def run(self, ctx: StageContext) -> StageOutput:
         items, read = gather(ctx)
-        model = {"name": self.settings.entities_model, "backend": "spacy"}
+        model = {"name": self.settings.models.entities, "backend": "spacy"}
         if not items:
             _write(ctx, model, [], [])
             return StageOutput(method={**model, "from": read}, summary={"entities": 0})
-        nlp = pipeline(self.settings.entities_model)
+        nlp = pipeline(self.settings)
         model["pipeline"] = f"{nlp.meta['lang']}_{nlp.meta['name']}-{nlp.meta['version']}"
         found, keywords = self._read(ctx, nlp, items)
         cache_dir = self.settings.data_dir / "cache" / "geonames"
@@ -145,4 +146,4 @@ def _write(
         "keywords": keywords,
         "errors": [],
     }
-    atomic_write_json(ctx.staging / "entities.json", document)
+    ctx.write(Entities, document)

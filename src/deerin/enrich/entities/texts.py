@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deerin.pipeline.stage import StageContext
+from deerin.index.schemas import Captions, Subtitles, Text, Transcript
+from deerin.plugins.stage import StageContext
 
 SOURCES = ("transcript", "subtitles", "text", "captions")
 
@@ -46,57 +47,56 @@ class TextItem:
 
 def gather(ctx: StageContext) -> tuple[list[TextItem], list[str]]:
     """The text items of every optional layer that ran for this video, and those layers."""
-    readers = {
-        "transcript": ("transcript.json", transcript_items),
-        "subtitles": ("subtitles.json", subtitle_items),
-        "text": ("text.json", text_items),
-        "captions": ("captions.json", caption_items),
+    readers: dict[str, tuple[Any, Any]] = {
+        "transcript": (Transcript, transcript_items),
+        "subtitles": (Subtitles, subtitle_items),
+        "text": (Text, text_items),
+        "captions": (Captions, caption_items),
     }
     items: list[TextItem] = []
     read: list[str] = []
     for source in SOURCES:
-        artefact, reader = readers[source]
-        if ctx.published(source) and ctx.folder.path(artefact).exists():
+        schema, reader = readers[source]
+        if ctx.published(source) and ctx.folder.path(schema.file).exists():
             read.append(source)
-            items += [item for item in reader(ctx.read(artefact)) if item.text.strip()]
+            items += [item for item in reader(ctx.read(schema)) if item.text.strip()]
     return items, read
 
 
-def transcript_items(document: dict[str, Any]) -> list[TextItem]:
+def transcript_items(document: Transcript) -> list[TextItem]:
     """Segments; with word timings, the text is the words joined, so characters map to words."""
     items = []
-    for segment in document["segments"]:
-        words = segment.get("words") or []
-        if not words:
-            items.append(TextItem("transcript", segment["start"], segment["end"], segment["text"]))
+    for segment in document.segments:
+        if not segment.words:
+            items.append(TextItem("transcript", segment.start, segment.end, segment.text))
             continue
         placed, offset = [], 0
-        for word in words:
-            placed.append(Word(offset, offset + len(word["word"]), word["start"], word["end"]))
-            offset += len(word["word"])
-        text = "".join(word["word"] for word in words)
-        items.append(TextItem("transcript", segment["start"], segment["end"], text, tuple(placed)))
+        for word in segment.words:  # words are stored without their spaces
+            placed.append(Word(offset, offset + len(word.word), word.start, word.end))
+            offset += len(word.word) + 1
+        text = " ".join(word.word for word in segment.words)
+        items.append(TextItem("transcript", segment.start, segment.end, text, tuple(placed)))
     return items
 
 
-def subtitle_items(document: dict[str, Any]) -> list[TextItem]:
+def subtitle_items(document: Subtitles) -> list[TextItem]:
     """Every cue of every subtitle track (stream or sidecar)."""
     return [
-        TextItem("subtitles", event["start"], event["end"], event["text"])
-        for track in document["tracks"]
-        for event in track["events"]
+        TextItem("subtitles", cue.start, cue.end, cue.text)
+        for track in document.tracks
+        for cue in track.events
     ]
 
 
-def text_items(document: dict[str, Any]) -> list[TextItem]:
+def text_items(document: Text) -> list[TextItem]:
     """On-screen text events."""
-    return [TextItem("text", e["start"], e["end"], e["text"]) for e in document["events"]]
+    return [TextItem("text", e.start, e.end, e.text) for e in document.events]
 
 
-def caption_items(document: dict[str, Any]) -> list[TextItem]:
+def caption_items(document: Captions) -> list[TextItem]:
     """Answers of a real model only, each at its frame's time."""
     return [
-        TextItem("captions", c["time"], c["time"], c["answer"] or "")
-        for c in document["captions"]
-        if c.get("source") == "model"
+        TextItem("captions", c.time, c.time, c.answer or "")
+        for c in document.captions
+        if c.source == "model"
     ]

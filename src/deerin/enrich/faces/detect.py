@@ -14,7 +14,6 @@ SFace wants each face warped onto a fixed 112x112 template from its five landmar
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from deerin.models.registry import bundled_model, choice
+from deerin.models.device import cpu_threads
+from deerin.models.resolver import ModelChoice
 from deerin.models.weights import ModelError
 from deerin.settings import Settings
 
@@ -70,23 +70,18 @@ def frontal(landmarks: Sequence[Sequence[float]]) -> float:
     return float(max(0.0, 1.0 - 2.0 * abs((nose - left) / span - 0.5)))
 
 
-def model_files(settings: Settings) -> tuple[Path, Path]:
-    """The detector and embedder ONNX files the settings name, bundled ones checked.
+def model_files(chosen: ModelChoice) -> tuple[Path, Path]:
+    """The detector and embedder ONNX files of the resolved ``faces`` model.
 
-    ``faces_model`` is the bundled ``yunet-sface`` or a folder holding one YuNet and
-    one SFace ONNX file (recognised by "yunet"/"detection" and "sface"/"recognition"
-    in their names).
+    ``models.faces`` is the bundled ``yunet-sface`` (both files checked by sha256) or a
+    folder holding one YuNet and one SFace ONNX file (recognised by "yunet"/"detection"
+    and "sface"/"recognition" in their names).
     """
-    picked = choice("faces", settings)
-    if picked.kind == "bundled":
-        detector, embedder = bundled_model(picked.name).files
-        return detector.verified(), embedder.verified()
-    folder = Path(picked.location)
-    if picked.kind != "path" or not folder.is_dir():
-        raise ModelError(
-            f"faces_model {settings.faces_model!r} is not a folder on this machine",
-            hint="set faces_model to yunet-sface or to a folder with YuNet and SFace ONNX files",
-        )
+    if chosen.bundled is not None:
+        detector, embedder = chosen.weights()
+        return detector, embedder
+    folder = chosen.path
+    assert folder is not None, "the resolver gives a local faces model its folder"
     return _one_file(folder, ("yunet", "detection")), _one_file(folder, ("sface", "recognition"))
 
 
@@ -96,7 +91,7 @@ def _one_file(folder: Path, words: tuple[str, ...]) -> Path:
         raise ModelError(
             f"expected one ONNX file with {' or '.join(words)} in its name, found {len(found)}",
             path=folder,
-            hint="put exactly one YuNet and one SFace .onnx file in the faces_model folder",
+            hint="put exactly one YuNet and one SFace .onnx file in the models.faces folder",
         )
     return found[0]
 
@@ -105,13 +100,12 @@ class FaceModel:
     """YuNet and SFace loaded once: find faces in a picture, turn faces into vectors."""
 
     def __init__(
-        self, detector: Path, embedder: Path, min_score: float, min_size: int, workers: int = 1
+        self, detector: Path, embedder: Path, min_score: float, min_size: int, threads: int = 1
     ) -> None:
         self.detector_file = detector
         self.embedder_file = embedder
         self.min_size = min_size
-        # Each worker process gets its share of the cores, as the proxy encoder does.
-        cv2.setNumThreads(max(1, (os.cpu_count() or 1) // max(1, workers)))
+        cv2.setNumThreads(threads)  # each worker process gets its share of the cores
         # OpenCV 5 warns on every load that its new graph engine ignores the CPU target
         # YuNet asks for: true and harmless, so it is kept out of the progress display.
         level = cv2.utils.logging.getLogLevel()
@@ -125,17 +119,17 @@ class FaceModel:
             raise ModelError(
                 f"OpenCV cannot load the face models ({exc.err})",
                 path=detector.parent,
-                hint="check faces_model points at YuNet and SFace ONNX files",
+                hint="check that models.faces points at YuNet and SFace ONNX files",
             ) from exc
         finally:
             cv2.utils.logging.setLogLevel(level)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> FaceModel:
-        detector, embedder = model_files(settings)
-        return cls(
-            detector, embedder, settings.faces_min_score, settings.faces_min_size, settings.workers
-        )
+    def open(cls, chosen: ModelChoice, settings: Settings) -> FaceModel:
+        """The faces backend (OpenCV DNN): the resolved model with the faces settings."""
+        detector, embedder = model_files(chosen)
+        faces = settings.faces
+        return cls(detector, embedder, faces.min_score, faces.min_size, cpu_threads(settings))
 
     def detect(self, image: Image.Image) -> list[DetectedFace]:
         """Faces at least ``min_size`` pixels tall, largest first."""

@@ -4,7 +4,7 @@ Clustering is incremental, because archivists name people and expect those peopl
 stay put: the faces ``people.json`` already places keep their person (and so its id);
 only new faces are placed. A new appearance (faces the faces stage already linked
 within a shot) joins the person whose mean vector is closest when the cosine similarity
-reaches ``faces_same_person``; the remaining ones are grouped among themselves by
+reaches ``faces.same_person``; the remaining ones are grouped among themselves by
 average-linkage clustering with the same threshold and become new people. Faces of
 films that left the collection drop out. Deleting ``people.json`` reclusters from
 scratch on the next ingest; the user's decisions still apply.
@@ -37,18 +37,19 @@ import numpy as np
 from PIL import Image
 
 from deerin.enrich.faces.detect import EMBEDDING_SIZE, frontal
-from deerin.enrich.faces.stage import EMBEDDINGS
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_bytes, atomic_write_json, read_json
-from deerin.pipeline.collection import CollectionContext, CollectionStep
-from deerin.pipeline.stage import ItemErrors, StageOutput
+from deerin.index import artefacts
+from deerin.index.artefacts import ArtefactError
+from deerin.index.schemas import Decision, Face, FaceRef, Faces, Frames, People, PeopleDecisions
+from deerin.index.store import atomic_write_bytes
+from deerin.plugins.stage import ItemErrors, StageOutput
+from deerin.plugins.step import CollectionContext, CollectionStep
 
-PEOPLE = "people.json"
-DECISIONS = "people_decisions.json"
+PEOPLE = People.file
+DECISIONS = PeopleDecisions.file
 THUMBNAILS = "people"
 THUMBNAIL_SIZE = 160
 CHUNK = 2000  # appearances clustered at once: average linkage needs n² memory
-ACTIONS = ("name", "merge", "split", "reject")
 
 FaceKey = tuple[str, str]  # (video_id, face_id)
 
@@ -59,7 +60,7 @@ class Gallery:
 
     keys: list[FaceKey] = field(default_factory=list)
     rows: dict[FaceKey, int] = field(default_factory=dict)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Face] = field(default_factory=list)
     vectors: list[np.ndarray] = field(default_factory=list)
     tracks: list[list[int]] = field(default_factory=list)  # rows of one appearance
 
@@ -110,7 +111,7 @@ class PeopleStep(CollectionStep):
     requires = ("faces",)
 
     def params(self) -> dict[str, Any]:
-        return {"faces_same_person": self.settings.faces_same_person}
+        return {"faces_same_person": self.settings.faces.same_person}
 
     def fingerprint(self, ctx: CollectionContext) -> str:
         """Also changes when the user's decisions change or people.json was deleted."""
@@ -126,19 +127,19 @@ class PeopleStep(CollectionStep):
         errors = ItemErrors()
         gallery = load_gallery(ctx, errors)
         decisions = read_decisions(ctx)
-        previous = read_people(ctx) if (ctx.folder / PEOPLE).exists() else {"people": []}
+        previous = read_people(ctx) if (ctx.folder / PEOPLE).exists() else People(people=[])
         grouping = previous_grouping(previous, set(gallery.keys))
-        rejected = {k for d in decisions if d["action"] == "reject" for k in face_keys(d["faces"])}
-        add_faces(grouping, gallery, rejected, self.settings.faces_same_person)
+        rejected = {k for d in decisions if d.action == "reject" for k in face_keys(d.faces)}
+        add_faces(grouping, gallery, rejected, self.settings.faces.same_person)
         replay(grouping, decisions)
         people = describe_people(grouping, gallery)
         write_thumbnails(ctx, people, previous, gallery, errors)
-        atomic_write_json(ctx.folder / PEOPLE, {"people": people})
+        ctx.write(People, {"people": people})
         videos = {key[0] for key in grouping.owner}
         return StageOutput(
             method={
                 "name": "incremental average-linkage clustering of SFace vectors (cosine)",
-                "threshold": self.settings.faces_same_person,
+                "threshold": self.settings.faces.same_person,
                 "decisions": len(decisions),
             },
             summary={"people": len(people), "faces": len(grouping.owner), "videos": len(videos)},
@@ -152,37 +153,32 @@ def load_gallery(ctx: CollectionContext, errors: ItemErrors) -> Gallery:
     for video in ctx.finished("faces"):
         folder = ctx.video_folder(video.id)
         try:
-            document = read_json(folder.path("faces.json"))
-            vectors = np.load(folder.path(EMBEDDINGS)).astype(np.float32)
-        except (OSError, ValueError) as exc:
-            errors.record(f"faces of {video.id} cannot be read ({exc})", video_id=video.id)
-            continue
-        if len(vectors) != len(document["faces"]):
-            errors.record("faces.json and its vectors disagree", video_id=video.id)
+            document = artefacts.read(folder, Faces)
+            vectors = artefacts.vectors(folder, Faces, document).astype(np.float32)
+        except ArtefactError as exc:
+            errors.record(f"faces of {video.id}: {exc.message}", video_id=video.id)
             continue
         first = len(gallery.keys)
-        rows = {face["id"]: first + n for n, face in enumerate(document["faces"])}
-        gallery.keys += [(video.id, face["id"]) for face in document["faces"]]
+        rows = {face.id: first + n for n, face in enumerate(document.faces)}
+        gallery.keys += [(video.id, face.id) for face in document.faces]
         gallery.rows.update({(video.id, face_id): row for face_id, row in rows.items()})
-        gallery.records += [{**face, "video_id": video.id} for face in document["faces"]]
+        gallery.records += document.faces
         gallery.vectors.append(vectors)
-        linked = [
-            [rows[i] for i in event["faces"] if i in rows] for event in document["appearances"]
-        ]
+        linked = [[rows[i] for i in event.faces if i in rows] for event in document.appearances]
         alone = set(rows.values()) - {row for track in linked for row in track}
         gallery.tracks += [track for track in linked if track] + [[row] for row in sorted(alone)]
     return gallery
 
 
-def previous_grouping(previous: dict[str, Any], present: set[FaceKey]) -> Grouping:
+def previous_grouping(previous: People, present: set[FaceKey]) -> Grouping:
     """Last run's people, restricted to faces that still exist; new ids come after theirs."""
     owner = {
-        key: person["id"]
-        for person in previous["people"]
-        for key in face_keys(person["faces"])
+        key: person.id
+        for person in previous.people
+        for key in face_keys(person.faces)
         if key in present
     }
-    numbers = [int(person["id"][1:]) for person in previous["people"]]
+    numbers = [int(person.id[1:]) for person in previous.people]
     return Grouping(owner, next_number=max(numbers, default=0) + 1)
 
 
@@ -244,22 +240,22 @@ def cluster(vectors: np.ndarray, threshold: float) -> np.ndarray:
     ).fit_predict(vectors)
 
 
-def replay(grouping: Grouping, decisions: list[dict[str, Any]]) -> None:
+def replay(grouping: Grouping, decisions: list[Decision]) -> None:
     """Apply the user's decisions in order; each is a no-op where already honoured."""
     for decision in decisions:
-        faces = [k for k in face_keys(decision["faces"]) if k in grouping.owner]
-        action = decision["action"]
+        faces = [k for k in face_keys(decision.faces) if k in grouping.owner]
+        action = decision.action
         if action == "reject":
             for key in faces:
                 del grouping.owner[key]
         elif action == "name":
             person = grouping.holder(faces)
             if person is not None:
-                grouping.names[person] = decision["name"]
+                grouping.names[person] = decision.name or ""
         elif action == "merge":
-            _merge(grouping, faces, face_keys(decision["with"]))
+            _merge(grouping, faces, face_keys(decision.with_ or []))
         elif action == "split":
-            _split(grouping, faces, face_keys(decision["from"]), decision.get("into"))
+            _split(grouping, faces, face_keys(decision.from_ or []), decision.into)
 
 
 def _merge(grouping: Grouping, faces: list[FaceKey], others: list[FaceKey]) -> None:
@@ -277,7 +273,7 @@ def _merge(grouping: Grouping, faces: list[FaceKey], others: list[FaceKey]) -> N
 
 
 def _split(
-    grouping: Grouping, faces: list[FaceKey], rest: list[FaceKey], into: list | None
+    grouping: Grouping, faces: list[FaceKey], rest: list[FaceKey], into: list[FaceRef] | None
 ) -> None:
     if not faces:
         return
@@ -298,7 +294,7 @@ def describe_people(grouping: Grouping, gallery: Gallery) -> list[dict[str, Any]
     records = dict(zip(gallery.keys, gallery.records, strict=True))
     people = []
     for person, keys in sorted(grouping.members().items()):
-        keys.sort(key=lambda k: (k[0], records[k]["time"], k[1]))
+        keys.sort(key=lambda k: (k[0], records[k].time, k[1]))
         best = max(keys, key=lambda k: _goodness(records[k]))
         people.append(
             {
@@ -312,15 +308,15 @@ def describe_people(grouping: Grouping, gallery: Gallery) -> list[dict[str, Any]
     return people
 
 
-def _goodness(record: dict[str, Any]) -> float:
+def _goodness(face: Face) -> float:
     """Large, frontal and clearly detected faces represent a person best."""
-    return record["height"] * (0.5 + 0.5 * frontal(record["landmarks"])) * record["score"]
+    return face.height * (0.5 + 0.5 * frontal(face.landmarks)) * face.score
 
 
 def write_thumbnails(
     ctx: CollectionContext,
     people: list[dict[str, Any]],
-    previous: dict[str, Any],
+    previous: People,
     gallery: Gallery,
     errors: ItemErrors,
 ) -> None:
@@ -329,16 +325,16 @@ def write_thumbnails(
     Made again only when the representative changed; crops of people gone are removed.
     """
     folder = ctx.folder / THUMBNAILS
-    before = {p["id"]: p["representative"] for p in previous["people"]}
+    before = {p.id: p.representative.model_dump() for p in previous.people}
     records = dict(zip(gallery.keys, gallery.records, strict=True))
     frames: dict[str, dict[int, str]] = {}
     for person in people:
         path = folder / f"{person['id']}.jpg"
         if path.exists() and before.get(person["id"]) == person["representative"]:
             continue
-        record = records[_key(person["representative"])]
+        key = _key(person["representative"])
         try:
-            atomic_write_bytes(path, _thumbnail(ctx, record, frames))
+            atomic_write_bytes(path, _thumbnail(ctx, key[0], records[key], frames))
         except (OSError, ValueError, KeyError) as exc:
             errors.record(f"no thumbnail for {person['id']} ({exc})", person=person["id"])
     current = {f"{p['id']}.jpg" for p in people}
@@ -349,16 +345,15 @@ def write_thumbnails(
 
 
 def _thumbnail(
-    ctx: CollectionContext, record: dict[str, Any], frames: dict[str, dict[int, str]]
+    ctx: CollectionContext, video: str, face: Face, frames: dict[str, dict[int, str]]
 ) -> bytes:
-    video = record["video_id"]
     folder = ctx.video_folder(video)
     if video not in frames:
-        listing = read_json(folder.path("frames.json"))["frames"]
-        frames[video] = {entry["index"]: entry["file"] for entry in listing}
-    with Image.open(folder.path(frames[video][record["frame"]])) as image:
+        listing = artefacts.read(folder, Frames).frames
+        frames[video] = {entry.index: entry.file for entry in listing}
+    with Image.open(folder.path(frames[video][face.frame])) as image:
         picture = image.convert("RGB")
-    x, y, w, h = record["box"]
+    x, y, w, h = face.box
     side = 1.5 * max(w * picture.width, h * picture.height)
     cx, cy = (x + w / 2) * picture.width, (y + h / 2) * picture.height
     crop = picture.crop(
@@ -373,43 +368,39 @@ def _thumbnail(
 # -- the files the CLI reads and writes --------------------------------------------
 
 
-def read_people(ctx: CollectionContext) -> dict[str, Any]:
-    path = ctx.folder / PEOPLE
-    if not path.exists():
+def read_people(ctx: CollectionContext) -> People:
+    """The collection's people; a clear error when the people step has not run yet."""
+    if not (ctx.folder / PEOPLE).exists():
         raise DeerinError(
             f"collection '{ctx.collection}' has no people yet",
-            path=path,
+            path=ctx.folder / PEOPLE,
             hint=f"run `deerin ingest ... -c {ctx.collection}` with the faces stage first",
         )
-    return read_json(path)
+    return ctx.read(People)
 
 
-def read_decisions(ctx: CollectionContext) -> list[dict[str, Any]]:
-    path = ctx.folder / DECISIONS
-    if not path.exists():
+def read_decisions(ctx: CollectionContext) -> list[Decision]:
+    """The user's decisions, oldest first (none before the first one is made)."""
+    if not (ctx.folder / DECISIONS).exists():
         return []
     try:
-        decisions = read_json(path)["decisions"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return ctx.read(PeopleDecisions).decisions
+    except ArtefactError as exc:
         raise DeerinError(
-            f"the people decisions cannot be read ({exc})",
-            path=path,
+            f"the people decisions cannot be read ({exc.problem})",
+            path=ctx.folder / DECISIONS,
             hint="fix the JSON by hand, or move the file away to start the decisions afresh",
         ) from exc
-    unknown = {d.get("action") for d in decisions} - set(ACTIONS)
-    if unknown:
-        raise DeerinError(f"unknown decision(s) {sorted(map(str, unknown))}", path=path)
-    return decisions
 
 
 def add_decision(ctx: CollectionContext, decision: dict[str, Any]) -> None:
     """Append one decision (written atomically: a crash keeps the old list whole)."""
-    decisions = [*read_decisions(ctx), decision]
-    atomic_write_json(ctx.folder / DECISIONS, {"decisions": decisions})
+    decisions = [*read_decisions(ctx), Decision.model_validate(decision)]
+    ctx.write(PeopleDecisions, {"decisions": [d.model_dump(exclude_unset=True) for d in decisions]})
 
 
-def face_keys(refs: Iterable[dict[str, str]]) -> list[FaceKey]:
-    return [_key(ref) for ref in refs]
+def face_keys(refs: Iterable[FaceRef]) -> list[FaceKey]:
+    return [ref.key for ref in refs]
 
 
 def _key(ref: dict[str, str]) -> FaceKey:

@@ -18,11 +18,10 @@ import numpy as np
 
 from deerin.enrich.faces.detect import EMBEDDING_SIZE, DetectedFace, FaceModel, align, bgr
 from deerin.enrich.frames import AnalysisFrame, analysis_frames, readable
-from deerin.index.artefacts import atomic_write_json
-from deerin.models.registry import choice
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
-
-EMBEDDINGS = "face_embeddings.npy"
+from deerin.index.schemas import Faces, Shots
+from deerin.models.backends import open_model
+from deerin.models.resolver import choose
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 
 @dataclass(frozen=True)
@@ -38,34 +37,32 @@ class FacesStage(Stage):
 
     name = "faces"
     version = "1"
-    requires = ("frames",)
-    produces = ("faces.json", EMBEDDINGS)
+    requires = ("frames", "shots")
+    produces = (Faces.file, Faces.vectors)
+    models = ("faces",)
 
     def params(self) -> dict[str, Any]:
         return {
-            "faces_model": self.settings.faces_model,
-            "faces_min_score": self.settings.faces_min_score,
-            "faces_min_size": self.settings.faces_min_size,
-            "faces_same_person": self.settings.faces_same_person,
+            "faces_model": self.settings.models.faces,
+            "faces_min_score": self.settings.faces.min_score,
+            "faces_min_size": self.settings.faces.min_size,
+            "faces_same_person": self.settings.faces.same_person,
         }
 
     @cached_property
     def model(self) -> FaceModel:
         """Loaded on first use, then kept for every video this worker handles."""
-        return FaceModel.from_settings(self.settings)
+        return open_model("faces", self.settings)
 
     def run(self, ctx: StageContext) -> StageOutput:
         frames = analysis_frames(ctx)
         errors = ItemErrors()
         faces, embeddings = self._find(ctx, frames, errors)
-        shots = {
-            s["index"]: Span(s["start_time"], s["end_time"])
-            for s in ctx.read("shots.json")["shots"]
-        }
-        events = appearances(faces, embeddings, frames, shots, self.settings.faces_same_person)
+        shots = {s.index: Span(s.start_time, s.end_time) for s in ctx.read(Shots).shots}
+        events = appearances(faces, embeddings, frames, shots, self.settings.faces.same_person)
         model = self._description()
-        atomic_write_json(
-            ctx.staging / "faces.json",
+        ctx.write(
+            Faces,
             {
                 "video_id": ctx.video_id,
                 "model": model,
@@ -74,7 +71,7 @@ class FacesStage(Stage):
                 "errors": errors.items,
             },
         )
-        np.save(ctx.staging / EMBEDDINGS, embeddings.astype(np.float32))
+        np.save(ctx.staging / str(Faces.vectors), embeddings.astype(np.float32))
         return StageOutput(
             method=model,
             summary={"faces": len(faces), "appearances": len(events)},
@@ -105,7 +102,7 @@ class FacesStage(Stage):
 
     def _description(self) -> dict[str, Any]:
         return {
-            "name": choice("faces", self.settings).name,
+            "name": choose("faces", self.settings).name,
             "backend": f"opencv-dnn {cv2.__version__}",
             "detector": self.model.detector_file.name,
             "embedder": self.model.embedder_file.name,

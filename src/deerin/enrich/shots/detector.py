@@ -13,14 +13,14 @@ Turning boundaries into the tiling shot list of ``shots.json`` is one pure funct
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from deerin.index.schemas import MediaInfo
 from deerin.media.decode import FrameSize
-from deerin.media.probe import MediaInfo
 
 Kind = Literal["cut", "fade", "dissolve"]
 
@@ -86,6 +86,9 @@ class ShotDetector(ABC):
     def method(self) -> dict[str, Any]:
         """Provenance for shots.json and the stage manifest."""
         return {"name": self.name, "version": self.version}
+
+
+DetectorFactory = Callable[[MediaInfo], ShotDetector]  # what a shots backend opens
 
 
 def build_shots(

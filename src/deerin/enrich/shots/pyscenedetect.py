@@ -17,9 +17,10 @@ import numpy as np
 import scenedetect
 from scenedetect import AdaptiveDetector, FrameTimecode, ThresholdDetector
 
-from deerin.enrich.shots.detector import Boundary, ShotDetector
+from deerin.enrich.shots.detector import Boundary, DetectorFactory, ShotDetector
+from deerin.index.schemas import MediaInfo
 from deerin.media.decode import FrameSize, fit_width
-from deerin.media.probe import MediaInfo
+from deerin.models.resolver import ModelChoice
 from deerin.settings import Settings
 
 ANALYSIS_WIDTH = 256  # what PySceneDetect's own auto-downscale aims at
@@ -34,16 +35,16 @@ class PySceneDetectDetector(ShotDetector):
     version = scenedetect.__version__
 
     def __init__(self, settings: Settings, info: MediaInfo) -> None:
-        min_frames = max(1, round(settings.min_shot_seconds * info.fps))
+        min_frames = max(1, round(settings.shots.min_shot_seconds * info.fps))
         self._rate = Fraction(info.fps_fraction)
-        self._dark = settings.fade_threshold
+        self._dark = settings.shots.fade_threshold
         self._adaptive = AdaptiveDetector(
-            adaptive_threshold=settings.adaptive_threshold, min_scene_len=min_frames
+            adaptive_threshold=settings.shots.adaptive_threshold, min_scene_len=min_frames
         )
         self._threshold = ThresholdDetector(
-            threshold=settings.fade_threshold, min_scene_len=min_frames, fade_bias=0.0
+            threshold=settings.shots.fade_threshold, min_scene_len=min_frames, fade_bias=0.0
         )
-        self._dissolves = DissolveDetector(info.fps, dark=settings.fade_threshold)
+        self._dissolves = DissolveDetector(info.fps, dark=settings.shots.fade_threshold)
         self._brightness: list[float] = []
         self._cuts: list[int] = []
         self._through_black: list[int] = []
@@ -237,3 +238,8 @@ def shrink(image: np.ndarray, width: int) -> np.ndarray:
     rows = max(1, image.shape[0] // factor)
     block = image[: rows * factor, : width * factor]
     return cv2.resize(block, (width, rows), interpolation=cv2.INTER_AREA)
+
+
+def open_pyscenedetect(chosen: ModelChoice, settings: Settings) -> DetectorFactory:
+    """The PySceneDetect backend: rules, no weights; tuned to each video's frame rate."""
+    return lambda info: PySceneDetectDetector(settings, info)

@@ -1,7 +1,7 @@
 """The shots stage: one decoding pass gives the shot list and the colour barcode.
 
 Shot boundaries come from the configured detector (PySceneDetect on CPU, TransNetV2 on
-a GPU when ``shot_method`` is ``auto``). The same frames feed the colour barcode the
+a GPU when ``models.shots`` is ``auto``). The same frames feed the colour barcode the
 web app shows above its timeline: one column per slice of time, each the mean colour
 of the frames in it. A damaged file gives the shots of the part that decoded, and the
 stage says where decoding stopped instead of failing.
@@ -16,15 +16,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from deerin.enrich.shots.detector import ShotDetector, build_shots
-from deerin.enrich.shots.pyscenedetect import PySceneDetectDetector
-from deerin.enrich.shots.transnet import TransNetV2Detector
+from deerin.enrich.shots.detector import build_shots
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_bytes, atomic_write_json
+from deerin.index.schemas import MediaInfo, Shots
+from deerin.index.store import atomic_write_bytes
 from deerin.media.decode import FrameSize, FrameStream
-from deerin.media.probe import MediaInfo
-from deerin.models.device import torch_device
-from deerin.pipeline.stage import Stage, StageContext, StageOutput
+from deerin.models.backends import open_model
+from deerin.models.resolver import ModelChoice, choose
+from deerin.plugins.stage import Stage, StageContext, StageOutput
 
 BARCODE_HEIGHT = 120
 
@@ -35,33 +34,39 @@ class ShotsStage(Stage):
     name = "shots"
     version = "1"
     requires = ("probe",)
-    produces = ("shots.json", "barcode.png")
+    produces = (Shots.file, "barcode.png")
+    models = ("shots",)
 
-    def method_name(self) -> str:
+    def detector(self) -> ModelChoice:
         """The detector to run: ``auto`` means TransNetV2 on a CUDA GPU, else PySceneDetect."""
-        if self.settings.shot_method != "auto":
-            return self.settings.shot_method
-        return "transnetv2" if torch_device(self.settings) == "cuda" else "pyscenedetect"
+        return choose("shots", self.settings)
+
+    def wanted(self, info: MediaInfo) -> bool:
+        """A sound recording has no shots."""
+        return info.has_picture
 
     def params(self) -> dict[str, Any]:
         settings = self.settings
-        method = self.method_name()
+        chosen = self.detector()
+        method = "pyscenedetect" if chosen.backend == "rules" else "transnetv2"
         params: dict[str, Any] = {
             "method": method,
-            "fade_threshold": settings.fade_threshold,
-            "min_shot_seconds": settings.min_shot_seconds,
-            "barcode_width": settings.barcode_width,
+            "fade_threshold": settings.shots.fade_threshold,
+            "min_shot_seconds": settings.shots.min_shot_seconds,
+            "barcode_width": settings.shots.barcode_width,
         }
         if method == "transnetv2":
-            params["transnet_threshold"] = settings.transnet_threshold
-            params["transnet_weights"] = str(settings.transnet_weights or "bundled")
+            params["transnet_threshold"] = settings.shots.transnet_threshold
+            params["transnet_weights"] = (
+                str(chosen.path or chosen.name) if chosen.kind == "path" else "bundled"
+            )
         else:
-            params["adaptive_threshold"] = settings.adaptive_threshold
+            params["adaptive_threshold"] = settings.shots.adaptive_threshold
         return params
 
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
-        detector = self._detector(info)
+        detector = open_model("shots", self.settings)(info)
         size = detector.frame_size(info)
         stream = FrameStream(info, [size])
         times: list[float] = []
@@ -79,11 +84,11 @@ class ShotsStage(Stage):
                 hint="the file may be damaged: re-copy it from the source",
             )
         shots = build_shots(
-            detector.finish(), times, stream.decoded_to, self.settings.min_shot_seconds
+            detector.finish(), times, stream.decoded_to, self.settings.shots.min_shot_seconds
         )
         method = detector.method()
-        atomic_write_json(
-            ctx.staging / "shots.json",
+        ctx.write(
+            Shots,
             {
                 "video_id": ctx.video_id,
                 "fps": info.fps,
@@ -95,21 +100,16 @@ class ShotsStage(Stage):
             },
         )
         png = barcode_png(
-            np.array(times), np.array(colours), stream.decoded_to, self.settings.barcode_width
+            np.array(times), np.array(colours), stream.decoded_to, self.settings.shots.barcode_width
         )
         atomic_write_bytes(ctx.staging / "barcode.png", png)
         return StageOutput(method=method, summary=_summary(shots), problem=stream.stopped)
-
-    def _detector(self, info: MediaInfo) -> ShotDetector:
-        if self.method_name() == "transnetv2":
-            return TransNetV2Detector(self.settings)
-        return PySceneDetectDetector(self.settings, info)
 
 
 def barcode_png(times: np.ndarray, colours: np.ndarray, end: float, width: int) -> bytes:
     """The colour barcode: one column per equal slice of ``[0, end)``, as a PNG.
 
-    A video shorter than ``barcode_width`` frames gets one column per frame. A slice
+    A video shorter than ``shots.barcode_width`` frames gets one column per frame. A slice
     that no frame falls into (a gap in a variable-frame-rate file) repeats the colour
     before it.
     """

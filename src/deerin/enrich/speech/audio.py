@@ -2,10 +2,10 @@
 
 An hour of 16 kHz float32 sound is 230 MB, and a feature film's several times that, so
 the sound is never decoded whole: ffmpeg streams it and we cut it into windows of about
-``transcript_window_seconds``. Each cut falls in a pause that voice activity detection
+``transcript.window_seconds``. Each cut falls in a pause that voice activity detection
 finds near the window's end (or, in unbroken speech, at its quietest moment), so no
 word is split between two windows. Sample 0 is the video's first frame (see
-:func:`deerin.enrich.technical.stage.aligned_audio`), so a window's start plus a time
+:func:`deerin.media.audio.aligned_audio`), so a window's start plus a time
 inside it is a time on the video's timeline.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from deerin.enrich.technical.stage import aligned_audio
 from deerin.enrich.technical.tone import read_samples
 from deerin.errors import DeerinError
+from deerin.media.audio import aligned_audio
 
 RATE = 16000  # Whisper's sample rate
 CUT_SEARCH = 30.0  # seconds at a window's end searched for a pause to cut in

@@ -1,6 +1,6 @@
 """The transcript stage: what is said in a video's first audio stream, with word timings.
 
-faster-whisper (CTranslate2) runs the model configured as ``speech_model``: by default
+faster-whisper (CTranslate2) runs the model configured as ``models.speech``: by default
 the bundled multilingual Whisper base, on the GPU when there is one. The soundtrack is
 decoded in windows (:mod:`.audio`) and transcribed window by window (:mod:`.transcribe`).
 A soundtrack without speech (silence, music) is a finished transcript with no segments;
@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from deerin.enrich.speech import audio
-from deerin.enrich.speech.models import load, resolve, whisper_device
+from deerin.enrich.speech.models import Whisper
 from deerin.enrich.speech.transcribe import Transcript, transcribe
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json
-from deerin.media.probe import MediaInfo
+from deerin.index import schemas
+from deerin.index.schemas import MediaInfo
+from deerin.models.backends import open_model
 from deerin.models.device import cpu_threads
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 SHORT_BY = 1.0  # seconds: a decode this much shorter than the video, with errors, is partial
 
@@ -29,12 +30,13 @@ class TranscriptStage(Stage):
     name = "transcript"
     version = "2"
     requires = ("probe",)
-    produces = ("transcript.json",)
+    produces = (schemas.Transcript.file,)
+    models = ("speech",)
 
     def params(self) -> dict[str, Any]:
         return {
-            "model": self.settings.speech_model,
-            "window_seconds": self.settings.transcript_window_seconds,
+            "model": self.settings.models.speech,
+            "window_seconds": self.settings.transcript.window_seconds,
         }
 
     def wanted(self, info: MediaInfo) -> bool:
@@ -43,22 +45,22 @@ class TranscriptStage(Stage):
 
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
-        chosen = resolve(self.settings)
-        device, compute_type = whisper_device(self.settings)
+        whisper: Whisper = open_model("speech", self.settings)
         threads = cpu_threads(self.settings)
-        model = load(chosen.folder, device, compute_type, threads)
         stream = info.audio[0]
         decoding = audio.Decoding()
         sound = audio.windows(
             ctx.source,
             stream.index,
             info.start_time,
-            self.settings.transcript_window_seconds,
+            self.settings.transcript.window_seconds,
             threads,
             decoding,
         )
         duration = max(info.duration, 1e-3)
-        result = transcribe(model, sound, lambda seconds: ctx.report(min(1.0, seconds / duration)))
+        result = transcribe(
+            whisper.model, sound, lambda seconds: ctx.report(min(1.0, seconds / duration))
+        )
         if decoding.seconds == 0 and decoding.returncode != 0:
             raise DeerinError(
                 f"its audio stream {stream.index} ({stream.codec}) cannot be decoded: "
@@ -72,10 +74,10 @@ class TranscriptStage(Stage):
         if problem:
             errors.record(problem, time=round(decoding.seconds, 3))
         model_info = {
-            "name": chosen.name,
+            "name": whisper.name,
             "backend": "faster-whisper",
-            "compute_type": compute_type,
-            "device": device,
+            "compute_type": whisper.compute_type,
+            "device": whisper.device,
         }
         _write(ctx, model_info, result, errors)
         return StageOutput(
@@ -100,8 +102,8 @@ def _write(
     ctx: StageContext, model: dict[str, Any], result: Transcript, errors: ItemErrors
 ) -> None:
     language, probability = result.language()
-    atomic_write_json(
-        ctx.staging / "transcript.json",
+    ctx.write(
+        schemas.Transcript,
         {
             "video_id": ctx.video_id,
             "model": model,

@@ -1,8 +1,8 @@
-"""Subtitle files beside a video: ``film.srt``, ``film.vtt``, ``film.en.srt``, ``film.pt-BR.vtt``.
+"""Reading subtitle files beside a video: ``film.srt``, ``film.vtt``, ``film.en.srt``.
 
-A sidecar belongs to the video whose file name it repeats, with at most one language
-tag (ISO 639 code, optionally with a region) before its ``.srt`` or ``.vtt``. Its
-times are the player's, counted from the first frame, so they are taken as they are.
+Which files belong to a video is :mod:`deerin.media.sidecars`'s to say (ingest needs
+it too). Their times are the player's, counted from the first frame, so they are taken
+as they are.
 Hand-made files are often a little wrong: the reader tolerates a BOM, CRLF line ends,
 missing blank lines and Windows-1252 text; a file with no cue at all is an error.
 
@@ -13,40 +13,14 @@ time, so adding, fixing or changing one makes the next ingest read the subtitles
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 from typing import Any
 
 from deerin.enrich.subtitles.text import parse_srt
 from deerin.errors import DeerinError
+from deerin.media.sidecars import CODECS, language
 
-CODECS = {".srt": "subrip", ".vtt": "webvtt"}
-LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 REDO = "fix the file, then run `deerin ingest` on the video again"
-
-
-def sidecar_files(video: Path) -> list[Path]:
-    """The subtitle files beside ``video`` that belong to it, by name."""
-    try:
-        beside = sorted(video.parent.iterdir())
-    except OSError:
-        return []
-    return [path for path in beside if path.is_file() and _tag(video, path) is not None]
-
-
-def language(video: Path, sidecar: Path) -> str | None:
-    """The language tag in a sidecar's name (``film.en.srt``: "en"), or None."""
-    return _tag(video, sidecar) or None
-
-
-def _tag(video: Path, path: Path) -> str | None:
-    """ "" for ``<stem>.srt``, the language for ``<stem>.<lang>.srt``, None for other files."""
-    if path.suffix.lower() not in CODECS or not path.name.startswith(f"{video.stem}."):
-        return None
-    middle = path.name[len(video.stem) + 1 : -len(path.suffix)]
-    if not middle:
-        return ""
-    return middle if LANGUAGE.fullmatch(middle) else None
 
 
 def sidecar_track(video: Path, sidecar: Path) -> dict[str, Any]:

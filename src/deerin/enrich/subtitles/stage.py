@@ -21,14 +21,14 @@ import numpy as np
 from av.subtitles.subtitle import SubtitleSet
 
 from deerin.enrich.subtitles.bitmaps import Palette, render, visible
-from deerin.enrich.subtitles.sidecars import sidecar_files, sidecar_track
+from deerin.enrich.subtitles.sidecars import sidecar_track
 from deerin.enrich.subtitles.text import plain, text_cues
 from deerin.enrich.text.events import blocks
 from deerin.enrich.text.ocr import Reader, reader
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json
-from deerin.media.probe import MediaInfo, SubtitleStream
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.index.schemas import MediaInfo, Subtitles, SubtitleStream
+from deerin.media.sidecars import sidecar_files
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 UNKNOWN_END = 0xFFFFFFFF  # what FFmpeg puts in end_display_time when the stream does not say
 NO_TIME = -(2**63)  # FFmpeg's AV_NOPTS_VALUE
@@ -84,13 +84,14 @@ class SubtitlesStage(Stage):
     name = "subtitles"
     version = "3"
     requires = ("probe",)
-    produces = ("subtitles.json",)
+    produces = (Subtitles.file,)
+    models = ("ocr",)
 
     def params(self) -> dict[str, Any]:
         return {
-            "ocr_model": self.settings.ocr_model,
-            "detect_size": self.settings.text_detect_size,
-            "languages": self.settings.subtitles_ocr_languages,
+            "ocr_model": self.settings.models.ocr,
+            "detect_size": self.settings.text.detect_size,
+            "languages": self.settings.subtitles.ocr_languages,
         }
 
     def inputs(self, source: Path) -> dict[str, Any]:
@@ -115,17 +116,14 @@ class SubtitlesStage(Stage):
             elif self.ocr_wanted(stream):
                 pictures.append(stream)
             else:
-                tracks[stream.index]["skipped"] = "language not in subtitles_ocr_languages"
+                tracks[stream.index]["skipped"] = "language not in subtitles.ocr_languages"
         ocr = reader(self.settings) if pictures else None
         if ocr is not None:
             for stream, cues in self._bitmap_tracks(ctx, info, pictures, ocr, errors).items():
                 tracks[stream]["events"] = cues
         ordered = [tracks[index] for index in sorted(tracks)]
         ordered += self._sidecar_tracks(ctx.source, errors)
-        atomic_write_json(
-            ctx.staging / "subtitles.json",
-            {"video_id": ctx.video_id, "tracks": ordered, "errors": errors.items},
-        )
+        ctx.write(Subtitles, {"video_id": ctx.video_id, "tracks": ordered, "errors": errors.items})
         cues = sum(len(track["events"]) for track in ordered)
         return StageOutput(
             method={
@@ -139,7 +137,7 @@ class SubtitlesStage(Stage):
 
     def ocr_wanted(self, stream: SubtitleStream) -> bool:
         """Whether a bitmap track's language is one to read (all, when none is named)."""
-        wanted = self.settings.subtitles_ocr_languages
+        wanted = self.settings.subtitles.ocr_languages
         return not wanted or (stream.language or "") in wanted
 
     def _sidecar_tracks(self, source: Path, errors: ItemErrors) -> list[dict[str, Any]]:
@@ -221,7 +219,7 @@ class SubtitlesStage(Stage):
         track.close(start)
         if pictures:
             images = [render(picture, palette, track.stream.codec) for picture in pictures]
-            text, confidence = _read(ocr, images, self.settings.text_detect_size)
+            text, confidence = _read(ocr, images, self.settings.text.detect_size)
             track.shown = _Shown(start, _end(subtitle, packet, start), key, text, confidence)
 
 

@@ -1,7 +1,7 @@
 """Image tags and embeddings: what each analysis frame shows, and a vector to find it by.
 
 One small interface (:class:`~deerin.enrich.tags.backend.TagBackend`) with swappable
-back ends, picked by the ``tags_model`` setting:
+back ends, picked by the ``models.tags`` setting:
 
 * ``efficientnet-lite0`` (the default, bundled): ImageNet-1k tags from the classifier
   and 1280-d embeddings from its pooled features. It cannot read text; for search,

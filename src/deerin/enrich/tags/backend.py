@@ -1,32 +1,25 @@
-"""The tags back-end interface, the ImageNet labels they share, and how one is chosen.
+"""The tags back-end interface.
 
 A back end turns pictures into L2-normalised embeddings and scored labels. The stage
 needs both for every frame, and the network's forward pass is the whole cost, so the
 one method a back end must implement, :meth:`TagBackend.analyse`, returns both from a
 single pass; ``embed`` and ``tags`` are views of it for other callers (search, tests).
+Back ends register as model backends of the ``tags`` capability (``enrich/plugin.py``);
+what they share lives beside them in :mod:`.shared`.
 """
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from deerin.models.weights import ModelError
-from deerin.settings import Settings
 
 Tag = tuple[str, float]
 TOP_K = 5  # tags kept per frame (the tags.json schema)
-BUNDLED_NAME = "efficientnet-lite0"
-LABELS_FILE = Path(__file__).with_name("imagenet_labels.json")
-# Frames per forward pass. On the CPU a batch past the cache is slower per frame
-# (EfficientNet-Lite0, one thread: 31 ms a frame at 4, 51 ms at 16); a GPU wants many.
-CPU_BATCH, GPU_BATCH = 4, 64
 
 
 class TagBackend(ABC):
@@ -67,45 +60,5 @@ class TagBackend(ABC):
         """Unit-length embeddings of free text in the image space (image-text models only)."""
         raise ModelError(
             f"{self.name} cannot embed text",
-            hint="use label_embeddings(), or set tags_model to a CLIP or SigLIP model",
+            hint="use label_embeddings(), or set models.tags to a CLIP or SigLIP model",
         )
-
-
-def open_backend(settings: Settings) -> TagBackend:
-    """The back end ``settings.tags_model`` names: the bundled EfficientNet, else CLIP/SigLIP."""
-    if settings.tags_model == BUNDLED_NAME:
-        from deerin.enrich.tags.efficientnet import EfficientNetLite0
-
-        return EfficientNetLite0(settings)
-    from deerin.enrich.tags.transformers_backend import ImageTextBackend
-
-    return ImageTextBackend(settings)
-
-
-def batch_size(device: str) -> int:
-    """How many frames to feed at once on ``device``."""
-    return GPU_BATCH if device == "cuda" else CPU_BATCH
-
-
-@cache
-def imagenet_labels() -> list[str]:
-    """The 1000 ImageNet-1k class names in class-index order (see the package docstring)."""
-    return json.loads(LABELS_FILE.read_text(encoding="utf-8"))
-
-
-def top_tags(scores: np.ndarray, labels: Sequence[str], k: int) -> list[list[Tag]]:
-    """The ``k`` highest-scoring labels of each row of ``scores`` ``[n, len(labels)]``."""
-    if k <= 0:
-        return [[] for _ in scores]
-    best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return [
-        [(labels[i], round(float(row[i]), 4)) for i in order]
-        for row, order in zip(scores, best, strict=True)
-    ]
-
-
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length as float32 (an all-zero row stays zero)."""
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, np.finfo(np.float32).tiny)

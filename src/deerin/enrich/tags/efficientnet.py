@@ -27,17 +27,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from deerin.enrich.tags.backend import (
-    BUNDLED_NAME,
-    Tag,
-    TagBackend,
-    batch_size,
-    imagenet_labels,
-    top_tags,
-    unit_rows,
-)
+from deerin.enrich.tags.backend import Tag, TagBackend
+from deerin.enrich.tags.shared import batch_size, imagenet_labels, top_tags, unit_rows
 from deerin.models.device import share_torch_cores, torch_device
-from deerin.models.registry import bundled_model
+from deerin.models.resolver import ModelChoice
 from deerin.settings import Settings
 
 SIZE = 224
@@ -51,7 +44,7 @@ def load_network(weights: Path, device: str) -> Any:
     import torch
     from efficientnet_lite_pytorch import EfficientNet
 
-    network = EfficientNet.from_name(BUNDLED_NAME)
+    network = EfficientNet.from_name("efficientnet-lite0")
     network.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     # Channels-last suits its depthwise convolutions: a third less CPU time per frame.
     return network.eval().to(device, memory_format=torch.channels_last)
@@ -69,17 +62,17 @@ def model_input(image: Image.Image) -> np.ndarray:
 class EfficientNetLite0(TagBackend):
     """ImageNet-1k classifier; the embedding is its pooled penultimate layer."""
 
-    name = BUNDLED_NAME
     kind = "torch"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, chosen: ModelChoice, settings: Settings) -> None:
         share_torch_cores(settings)
-        weights = bundled_model(BUNDLED_NAME).files[0]
-        self.weights = weights.sha256
+        assert chosen.bundled is not None, "EfficientNet-Lite0 runs the bundled weights only"
+        self.name = chosen.name
+        self.weights = chosen.bundled.files[0].sha256
         self.labels = imagenet_labels()
         self._device = torch_device(settings)
         self.batch = batch_size(self._device)
-        self._network = load_network(weights.verified(), self._device)
+        self._network = load_network(chosen.weights()[0], self._device)
 
     @property
     def dim(self) -> int:

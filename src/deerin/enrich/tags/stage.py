@@ -14,33 +14,33 @@ from typing import Any
 import numpy as np
 
 from deerin.enrich.frames import analysis_frames, readable
-from deerin.enrich.tags.backend import TOP_K, TagBackend, open_backend
-from deerin.index.artefacts import atomic_write_json
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.enrich.tags.backend import TOP_K, TagBackend
+from deerin.index.schemas import Tags
+from deerin.models.backends import open_model
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 from deerin.settings import Settings
-
-EMBEDDINGS = "embeddings.npy"
 
 
 class TagsStage(Stage):
-    """Tag and embed the analysis frames with the ``tags_model`` back end."""
+    """Tag and embed the analysis frames with the ``models.tags`` back end."""
 
     name = "tags"
     version = "1"
     requires = ("frames",)
-    produces = ("tags.json", EMBEDDINGS)
+    produces = (Tags.file, Tags.vectors)
+    models = ("tags",)
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._backend: TagBackend | None = None
 
     def params(self) -> dict[str, Any]:
-        return {"model": self.settings.tags_model}
+        return {"model": self.settings.models.tags}
 
     def backend(self) -> TagBackend:
         """The model, loaded on first use and kept for every later video in this worker."""
         if self._backend is None:
-            self._backend = open_backend(self.settings)
+            self._backend = open_model("tags", self.settings)
         return self._backend
 
     def run(self, ctx: StageContext) -> StageOutput:
@@ -63,10 +63,10 @@ class TagsStage(Stage):
                 )
             ctx.report((len(entries) + len(errors.items)) / len(frames))
         matrix = np.concatenate(rows) if rows else np.zeros((0, backend.dim), np.float32)
-        np.save(ctx.staging / EMBEDDINGS, matrix.astype(np.float32, copy=False))
+        np.save(ctx.staging / str(Tags.vectors), matrix.astype(np.float32, copy=False))
         model = {"name": backend.name, "backend": backend.kind}
-        atomic_write_json(
-            ctx.staging / "tags.json",
+        ctx.write(
+            Tags,
             {
                 "video_id": ctx.video_id,
                 "model": model,

@@ -1,9 +1,9 @@
 """CLIP and SigLIP through ``transformers``: zero-shot tags and text-to-image embeddings.
 
-``tags_model`` names a folder saved with ``save_pretrained`` or a hub name. Nothing is
-downloaded at run time: a hub name must already be in the local Hugging Face cache,
-and both load with ``local_files_only=True``, so a missing model is a clear
-:class:`ModelError` rather than a hang on a machine with no network.
+``models.tags`` names a folder saved with ``save_pretrained`` or a hub name. Nothing is
+downloaded at run time: the resolver accepts a hub name only once it is in the local
+Hugging Face cache, and both load with ``local_files_only=True``, so a missing model is
+a clear :class:`ModelError` rather than a hang on a machine with no network.
 
 Tags are zero-shot over the ImageNet labels ("a photo of a {label}"): CLIP scores them
 with a softmax over the labels, SigLIP (a model with a ``logit_bias``) with its own
@@ -15,47 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from deerin.enrich.tags.backend import (
-    BUNDLED_NAME,
-    Tag,
-    TagBackend,
-    batch_size,
-    imagenet_labels,
-    top_tags,
-    unit_rows,
-)
+from deerin.enrich.tags.backend import Tag, TagBackend
+from deerin.enrich.tags.shared import batch_size, imagenet_labels, top_tags, unit_rows
 from deerin.models.device import share_torch_cores, torch_device
-from deerin.models.registry import hub_cache, quiet_transformers
+from deerin.models.resolver import ModelChoice, quiet_transformers
 from deerin.models.weights import ModelError
 from deerin.settings import Settings
 
 PROMPT = "a photo of a {}"
 TEXT_BATCH = 64
-CHOICES = f"a folder saved with save_pretrained, a hub name in the local cache, or {BUNDLED_NAME}"
-
-
-def locate(value: str) -> tuple[str, str]:
-    """Where to load ``tags_model`` from and the name to record; raises ModelError."""
-    path = Path(value).expanduser()
-    if path.is_dir():
-        return str(path), path.name
-    if path.exists() or path.is_absolute() or value.startswith((".", "~")):
-        problem = "tags model is not a folder" if path.exists() else "tags model folder not found"
-        raise ModelError(problem, path=path, hint=f"set tags_model to {CHOICES}")
-    if hub_cache(value) is None:
-        raise ModelError(
-            f"tags model {value!r} is not in the local Hugging Face cache "
-            "(DEERIn downloads nothing while it runs)",
-            hint=f"on a connected machine run `hf download {value}` and copy the cache "
-            f"here, or set tags_model to {CHOICES}",
-        )
-    return value, value
+CHOICES = "a folder saved with save_pretrained, a cached hub name, or efficientnet-lite0"
 
 
 @cache
@@ -69,7 +43,8 @@ def load_model(location: str, device: str) -> tuple[Any, Any]:
         processor = AutoProcessor.from_pretrained(location, local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(
-            f"tags model {location!r} cannot be loaded ({exc})", hint=f"set tags_model to {CHOICES}"
+            f"tags model {location!r} cannot be loaded ({exc})",
+            hint=f"set models.tags to {CHOICES}",
         ) from exc
     if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
         raise ModelError(
@@ -89,10 +64,11 @@ class ImageTextBackend(TagBackend):
 
     kind = "transformers"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, chosen: ModelChoice, settings: Settings) -> None:
         share_torch_cores(settings)
-        location, self.name = locate(settings.tags_model)
-        self.weights = location
+        location = str(chosen.path)
+        self.name = chosen.name
+        self.weights = chosen.location
         self.labels = imagenet_labels()
         self._device = torch_device(settings)
         self.batch = batch_size(self._device)

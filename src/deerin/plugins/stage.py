@@ -1,9 +1,16 @@
 """The stage interface: what a unit of per-video work declares and returns.
 
-A stage declares its name, version, the stages it reads from, the artefacts it
-produces and its parameters. The runner uses these to decide whether the stage is
-already done (same version, parameters and upstream results) and to write provenance.
-Stages write only into the staging folder they are given; the runner publishes.
+A stage declares its name, version, the stages it reads from (``requires``, and
+``optional`` ones read only where they ran), the files it produces and its parameters.
+The pipeline checks these declarations when it builds its graph, orders the stages by
+them, decides from them whether a stage is already done (same version, parameters and
+upstream results) and writes them into each output's provenance. Stages write only into
+the staging folder they are given; the runner publishes. Every stage may read the probe
+(what the file is); any other artefact it reads must be declared, which
+:meth:`StageContext.read` enforces.
+
+This module is plumbing: it imports nothing from the orchestrator (``deerin.pipeline``),
+so a stage, wherever it lives, depends only on this contract.
 """
 
 from __future__ import annotations
@@ -14,16 +21,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from deerin.index.artefacts import VideoFolder, read_json
-from deerin.media.probe import MediaInfo
+from deerin.index import artefacts
+from deerin.index.artefacts import Artefact
+from deerin.index.schemas import MediaInfo, Probe
+from deerin.index.store import VideoFolder
 from deerin.settings import Settings
 
-
-def probed(folder: VideoFolder) -> MediaInfo:
-    """What the probe stage recorded about this video."""
-    return MediaInfo.from_dict(read_json(folder.path("probe.json"))["media"])
+A = TypeVar("A", bound=Artefact)
+PROBE = "probe"  # the first stage of every video; every other stage may read it
 
 
 @dataclass
@@ -36,14 +43,30 @@ class StageContext:
     staging: Path
     settings: Settings
     report: Callable[[float], None] = lambda fraction: None
+    # The stages this one declared it reads; the runner always sets them (None, in a
+    # context made by hand for a test or a benchmark, leaves reads unchecked).
+    reads: frozenset[str] | None = None
 
     def media_info(self) -> MediaInfo:
         """The probe result (the probe stage runs first for every video)."""
-        return probed(self.folder)
+        return artefacts.read(self.folder, Probe).media
 
-    def read(self, name: str) -> Any:
-        """Read a JSON artefact an upstream stage published."""
-        return read_json(self.folder.path(name))
+    def read(self, schema: type[A]) -> A:
+        """An artefact an upstream stage published; only from a stage declared as read."""
+        if self.reads is not None and schema.stage not in self.reads | {PROBE}:
+            raise TypeError(
+                f"reads {schema.file} without declaring the {schema.stage} stage in "
+                "requires or optional"
+            )
+        return artefacts.read(self.folder, schema)
+
+    def vectors(self, schema: type[A], document: A) -> Any:
+        """The vectors file beside an artefact read with :meth:`read`."""
+        return artefacts.vectors(self.folder, schema, document)
+
+    def write(self, schema: type[A], document: A | dict[str, Any]) -> A:
+        """Check an artefact against its schema and write it into the staging folder."""
+        return artefacts.write(self.staging / schema.file, document, schema)
 
     def published(self, stage: str) -> bool:
         """Whether ``stage`` has finished output for this video (for optional inputs)."""
@@ -72,6 +95,7 @@ class Stage(ABC):
     requires: ClassVar[tuple[str, ...]] = ()
     optional: ClassVar[tuple[str, ...]] = ()  # read when they ran; a skipped one is no block
     produces: ClassVar[tuple[str, ...]] = ()
+    models: ClassVar[tuple[str, ...]] = ()  # capabilities whose models it runs (checked first)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

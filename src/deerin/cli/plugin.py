@@ -1,0 +1,32 @@
+"""The built-in `deerin` commands, registered like any plugin's (the ``commands`` hook).
+
+Their order here is their order in `deerin --help`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deerin.cli.common import Command
+
+
+def commands() -> list[Command]:
+    from deerin.cli.common import Command
+    from deerin.cli.config import config
+    from deerin.cli.demo import demo
+    from deerin.cli.export import export_cmd
+    from deerin.cli.ingest import ingest_cmd
+    from deerin.cli.models import models_app
+    from deerin.cli.people import people_app
+    from deerin.cli.status import status
+
+    return [
+        Command("ingest", ingest_cmd),
+        Command("demo", demo),
+        Command("status", status),
+        Command("export", export_cmd),
+        Command("people", people_app),
+        Command("models", models_app),
+        Command("config", config),
+    ]
