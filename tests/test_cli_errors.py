@@ -60,6 +60,21 @@ def test_an_unknown_environment_variable(tmp_path: Path, film: Path) -> None:
     assert "DEERIN_FACES_MIN_SCORES" in line and "did you mean DEERIN_FACES_MIN_SCORE?" in line
 
 
+def test_skipping_the_probe(tmp_path: Path, film: Path) -> None:
+    line = refused(tmp_path, "ingest", "--skip", "probe", str(film))
+    assert "--skip probe: every file starts with the probe" in line
+
+
+def test_two_flags_choosing_the_shot_detector(tmp_path: Path, film: Path) -> None:
+    line = refused(
+        tmp_path, "ingest", "--shot-method", "pyscenedetect", "--model", "shots=transnetv2",
+        str(film),
+    )  # fmt: skip
+    assert "--shot-method and --model shots= both choose the shot detector" in line
+    alone = refused(tmp_path, "ingest", "--model", "shots=pyscenedetect", str(tmp_path / "x"))
+    assert "x: does not exist" in alone  # --model shots= alone is fine: the path is not
+
+
 def test_a_missing_model(tmp_path: Path, film: Path) -> None:
     line = refused(tmp_path, "ingest", "--model", "speech=/nonexistent", str(film))
     assert "models.speech = '/nonexistent': no such file or folder" in line

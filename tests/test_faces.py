@@ -120,8 +120,8 @@ def test_a_folder_of_onnx_files_can_replace_the_bundled_models(tmp_path: Path) -
     folder.mkdir()
     mine = Settings.from_values({"models.faces": str(folder)})
     shutil.copy(detector, folder / "my_yunet.onnx")
-    with pytest.raises(ModelError, match="sface or recognition"):
-        model_files(resolve("faces", mine))
+    with pytest.raises(ModelError, match="sface or recognition in its name for the embedder"):
+        resolve("faces", mine)  # refused before any video, with what is missing
     shutil.copy(embedder, folder / "my_sface.onnx")
     assert model_files(resolve("faces", mine)) == (
         folder / "my_yunet.onnx",

@@ -8,7 +8,7 @@ import pytest
 
 from deerin.errors import DeerinError
 from deerin.models.answers import AnswerCache
-from deerin.models.bundled import bundled_model
+from deerin.models.bundled import BUNDLED
 from deerin.models.endpoint import EndpointUnreachable
 from deerin.models.llm import EndpointModel, LlamaCppModel, open_language_model
 from deerin.models.weights import ModelError
@@ -59,7 +59,7 @@ def test_a_dead_server_is_tried_once(settings: Settings) -> None:
 
 
 def test_a_local_gguf_file_is_used_and_anything_else_is_refused(settings: Settings) -> None:
-    gguf = bundled_model("smollm2-135m").files[0].verified()
+    gguf = BUNDLED["smollm2-135m"].files[0].verified()
     local = open_language_model(settings.merged({"models.language_model": str(gguf)}))
     assert isinstance(local, LlamaCppModel) and local.name == gguf.name
     with pytest.raises(ModelError, match=r"set llm\.endpoint"):

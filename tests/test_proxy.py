@@ -35,7 +35,7 @@ def make_proxy(
     reports: list[float] = []
     ctx = StageContext("vid", source, folder, staging, settings, reports.append)
     stage = ProxyStage(settings)
-    assert stage.wanted(info)
+    assert stage.wanted(info, source)
     return info, stage.run(ctx), staging / "proxy.mp4", reports
 
 
@@ -133,7 +133,18 @@ def test_browser_playable_files_need_no_proxy(tmp_path: Path) -> None:
         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(playable),
     )  # fmt: skip
     info = probe(playable)
-    assert not ProxyStage(Settings()).wanted(info)
+    assert not ProxyStage(Settings()).wanted(info, playable)
     unplayable = info.model_copy(update={"video_codec": "mpeg2video"})
-    assert ProxyStage(Settings()).wanted(unplayable)
-    assert not ProxyStage(Settings.from_values({"proxy.enabled": False})).wanted(unplayable)
+    assert ProxyStage(Settings()).wanted(unplayable, playable)
+    assert not ProxyStage(Settings.from_values({"proxy.enabled": False})).wanted(
+        unplayable, playable
+    )
+    pcm = tmp_path / "pcm.mov"  # common in archives; browsers play PCM in a .wav only
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=s=320x240:r=25:d=0.5", "-f", "lavfi", "-i", "sine=d=0.5",
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", str(pcm),
+    )  # fmt: skip
+    assert ProxyStage(Settings()).wanted(probe(pcm), pcm)
+    wav = tmp_path / "interview.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=d=0.5", "-c:a", "pcm_s16le", str(wav))
+    assert probe(wav).browser_playable and not ProxyStage(Settings()).wanted(probe(wav), wav)

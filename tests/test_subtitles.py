@@ -95,7 +95,7 @@ def test_text_tracks_are_extracted_as_written(tmp_path: Path, settings: Settings
 
 def test_a_video_without_subtitles_does_not_need_the_stage(settings: Settings, tmp_path: Path):
     video = make_cuts_video(tmp_path / "plain.mkv", ("gray",), seconds=1.0, audio=False)
-    assert not SubtitlesStage(settings).wanted(probe(video))
+    assert not SubtitlesStage(settings).wanted(probe(video), video)
 
 
 def spu_run(run: int, colour: int) -> list[int]:

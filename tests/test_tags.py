@@ -19,7 +19,7 @@ from deerin.index.schemas import Tags
 from deerin.index.store import VideoFolder, read_json
 from deerin.media.synth import DemoTape
 from deerin.models.backends import open_model
-from deerin.models.bundled import bundled_model
+from deerin.models.bundled import BUNDLED
 from deerin.models.weights import BundledFile, ModelError
 from deerin.pipeline.runner import VideoJob, process_video
 from deerin.settings import Settings
@@ -80,7 +80,7 @@ def test_labels_are_the_thousand_imagenet_classes_in_order() -> None:
 
 
 def test_bundled_weights_are_checked_by_sha256(tmp_path: Path) -> None:
-    real = bundled_model("efficientnet-lite0").files[0]
+    real = BUNDLED["efficientnet-lite0"].files[0]
     assert real.verified().stat().st_size > 10_000_000
     changed = BundledFile(real.package, real.distribution, real.relative, "0" * 64)
     with pytest.raises(ModelError, match="sha256"):
@@ -137,7 +137,7 @@ def test_tags_stage_on_the_demo_tape(tagged: Settings) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert all(len(f["tags"]) == TOP_K for f in document["frames"])
     manifest = folder.read_manifest("tags")
-    assert manifest["method"]["weights"] == bundled_model("efficientnet-lite0").files[0].sha256
+    assert manifest["method"]["weights"] == BUNDLED["efficientnet-lite0"].files[0].sha256
     assert manifest["params"] == {"model": "efficientnet-lite0"}
 
 

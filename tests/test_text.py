@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from conftest import ffmpeg
 from deerin.enrich.text.events import FrameText, Reading, blocks, distance, events, similar
-from deerin.enrich.text.ocr import Line, Reader, folder_models, ocr_models, reader
+from deerin.enrich.text.ocr import Line, Reader, ocr_models, reader
 from deerin.index.store import VideoFolder, read_json
 from deerin.models.resolver import resolve
 from deerin.models.weights import ModelError
@@ -162,10 +162,14 @@ def test_a_folder_of_onnx_files_can_replace_the_bundled_models(tmp_path: Path) -
     bundled = ocr_models(resolve("ocr", Settings.from_values({"run.workers": 1})))
     shutil.copy(bundled.detector, tmp_path / "my_det.onnx")
     shutil.copy(bundled.recogniser, tmp_path / "my_rec.onnx")
-    models = ocr_models(resolve("ocr", Settings.from_values({"models.ocr": str(tmp_path)})))
-    assert models == folder_models(tmp_path) and models.detector.name == "my_det.onnx"
+    mine = Settings.from_values({"models.ocr": str(tmp_path)})
+    models = ocr_models(resolve("ocr", mine))
+    assert (models.detector.name, models.recogniser.name) == ("my_det.onnx", "my_rec.onnx")
+    assert models.characters is None and models.name == tmp_path.name
+    (tmp_path / "chars.txt").write_text("a\nb\n")
+    assert ocr_models(resolve("ocr", mine)).characters == tmp_path / "chars.txt"
     (tmp_path / "my_rec.onnx").unlink()
-    with pytest.raises(ModelError, match=r"one \*det\*.onnx and one \*rec\*.onnx"):
-        folder_models(tmp_path)
+    with pytest.raises(ModelError, match=r"expected one \*rec\*\.onnx file for the recogniser"):
+        resolve("ocr", mine)
     with pytest.raises(ModelError, match="not a bundled model"):
         resolve("ocr", Settings.from_values({"models.ocr": "someone/some-hub-ocr"}))

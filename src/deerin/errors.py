@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -23,6 +25,12 @@ class DeerinError(Exception):
         where = f"{self.path}: " if self.path is not None else ""
         what_to_do = f" — {self.hint}" if self.hint else ""
         return f"{where}{self.problem}{what_to_do}"
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice a mistyped ``word`` most likely means, for "did you mean …?" hints."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 class NotMediaError(DeerinError):

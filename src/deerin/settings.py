@@ -12,7 +12,6 @@ keys masked. Nothing else in the package reads the environment.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from typing import Any, Literal, get_origin
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from deerin.errors import DeerinError
+from deerin.errors import closest as nearest
 
 CONFIG_VARIABLE = "DEERIN_CONFIG"  # names the settings file; not a setting itself
 ENV_PREFIX = "DEERIN_"
@@ -128,31 +128,33 @@ class Models(Group):
     )
 
 
-class Vlm(Group):
-    """The OpenAI-compatible server that answers questions about pictures (captions)."""
+class Endpoint(Group):
+    """An OpenAI-compatible server (Ollama, vLLM, llama.cpp server, LM Studio)."""
 
     endpoint: str | None = Field(
         default=None,
-        description="Server for captions and visual questions, e.g. http://localhost:11434/v1 "
-        "(Ollama), vLLM, llama.cpp server.",
+        description="The server's OpenAI-compatible base URL, e.g. http://localhost:11434/v1 "
+        "(Ollama).",
     )
-    api_key: SecretStr | None = Field(default=None, description="API key for vlm.endpoint.")
-    questions: tuple[str, ...] = Field(
-        default=("Describe this film still in one sentence.",),
-        description="Questions asked of every shot's middle frame.",
+    api_key: SecretStr | None = Field(
+        default=None, description="Its API key, if it wants one (never shown)."
     )
     timeout: float = Field(default=60.0, gt=0, description="Seconds to wait per answer.")
 
 
-class Llm(Group):
-    """The OpenAI-compatible server that runs the language model (titles, summaries)."""
+class Vlm(Endpoint):
+    """The server that answers questions about pictures (captions, models.captions)."""
 
-    endpoint: str | None = Field(
-        default=None,
-        description="Server for the language model, e.g. http://localhost:11434/v1 (Ollama) "
-        "or a vLLM server; unset runs models.language_model here.",
+    questions: tuple[str, ...] = Field(
+        default=("Describe this film still in one sentence.",),
+        description="Questions asked of every shot's middle frame.",
     )
-    api_key: SecretStr | None = Field(default=None, description="API key for llm.endpoint.")
+
+
+class Llm(Endpoint):
+    """The server that runs the language model (titles, summaries); unset, the model in
+    models.language_model runs here."""
+
     timeout: float = Field(default=120.0, gt=0, description="Seconds to wait per answer.")
 
 
@@ -515,11 +517,10 @@ def closest(key: str) -> str | None:
     if key in old:
         return old[key]
     flat = {k.replace(".", "_"): k for k in valid}
-    candidates = [*valid, *flat, *old]
-    match = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
-    if not match:
+    match = nearest(key, [*valid, *flat, *old])
+    if match is None:
         return None
-    return old.get(match[0]) or flat.get(match[0]) or match[0]
+    return old.get(match) or flat.get(match) or match
 
 
 def is_secret(key: str) -> bool:
@@ -535,10 +536,10 @@ def shown(key: str, value: Any) -> str:
         return MASK
     if isinstance(value, tuple | list):
         return json.dumps(list(value), ensure_ascii=False)
-    return _without_password(str(value))
+    return without_password(str(value))
 
 
-def _without_password(text: str) -> str:
+def without_password(text: str) -> str:
     """A URL's password (``http://user:secret@host``) masked."""
     return re.sub(r"(://[^/:@\s]+):[^/@\s]+@", rf"\1:{MASK}@", text)
 
@@ -603,6 +604,12 @@ def _from_file(path: Path, explicit: bool) -> dict[str, Any]:
     for top, value in document.items():
         if isinstance(value, dict) and _is_group(top):
             values.update({f"{top}.{name}": inner for name, inner in value.items()})
+        elif isinstance(value, dict):
+            group = nearest(top, [g for g in Settings.model_fields if _is_group(g)])
+            raise DeerinError(
+                f"unknown group [{top}] in {path}",
+                hint=f"did you mean [{group}]?" if group else "see `deerin config`",
+            )
         else:
             values[top] = value
     for key in values:
@@ -704,7 +711,7 @@ def _validated(nested: dict[str, Any], sources: Mapping[str, str]) -> Settings:
         settings = Settings.model_validate(nested)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"])
+        key = ".".join(str(part) for part in error["loc"][:2])  # not the item of a list
         where = sources.get(key, DEFAULT)
         value = shown(key, error.get("input"))
         raise DeerinError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from deerin.cli.common import err, out, settings_from
 from deerin.cli.ingest import print_ingest, reporter, resumable
@@ -24,7 +25,7 @@ def demo(
     """Build a small synthetic archive tape with a known structure, ingest it, show results."""
     settings = settings_from(ctx, **{"run.workers": workers})
     tape_path = settings.data_dir / "demo" / "demo_tape.mkv"
-    err.print(f"Building the demo tape at {tape_path} …")
+    err.print(f"Building the demo tape at {escape(str(tape_path))} …")
     tape = build_demo_tape(tape_path)
     with resumable():
         report = ingest([tape_path], "demo", settings, reporter(settings))
@@ -35,13 +36,14 @@ def demo(
     shots = artefacts.read(folder, Shots).shots
     out.print(f"\nFound {len(shots)} shots; the tape was built with {len(tape.boundaries) + 1}.")
     for line in highlights(folder):
-        out.print(f"  {line}")
-    short = f"deerin --data-dir {settings.data_dir}"
+        out.print(f"  {escape(line)}")
+    short = escape(f"deerin --data-dir {settings.data_dir}")
     video = report.videos[0][:8]
+    where = escape(str(folder.root))
     out.print(
-        f"Look at:\n  contact sheet  {folder.path('contact_sheet.jpg')}"
-        f"\n  barcode        {folder.path('barcode.png')}"
-        f"\n  keyframes      {folder.path('keyframes')}/"
+        f"Look at:\n  contact sheet  {where}/contact_sheet.jpg"
+        f"\n  barcode        {where}/barcode.png"
+        f"\n  keyframes      {where}/keyframes/"
         f"\n  shot list      {short} export {video} --format csv"
         f"\n  text events    {short} export {video} --layer text --format vtt"
         f"\n  tech events    {short} export {video} --layer tech --format csv"

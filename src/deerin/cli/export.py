@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from deerin.cli.common import err, resolve_video, settings_from
 from deerin.errors import DeerinError
@@ -14,6 +15,7 @@ from deerin.export.layers import ExportContext, Exporter, exporter
 from deerin.index import artefacts
 from deerin.index.schemas import MediaInfo, People, Probe, Subtitles
 from deerin.index.store import CollectionFolder, VideoFolder, atomic_write_bytes
+from deerin.media.sidecars import sidecar_files
 from deerin.settings import Settings
 
 
@@ -74,7 +76,7 @@ def export_cmd(
         sys.stdout.write(text)
     else:
         atomic_write_bytes(output, text.encode("utf-8"))
-        err.print(f"wrote {output}")
+        err.print(f"wrote {escape(str(output))}")
 
 
 def _artefact(folder: VideoFolder, chosen: Exporter, media: MediaInfo, path: str) -> object:
@@ -84,7 +86,7 @@ def _artefact(folder: VideoFolder, chosen: Exporter, media: MediaInfo, path: str
     never = chosen.missing(media)
     if never is not None:
         raise DeerinError(never, path=path)
-    if chosen.layer == "subtitles" and not media.subtitles:
+    if chosen.layer == "subtitles" and not media.subtitles and not sidecar_files(Path(path)):
         raise DeerinError("has no subtitle streams or sidecar subtitle files", path=path)
     stage = chosen.artefact.stage
     raise DeerinError(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.markup import escape
 
 from deerin.cli.common import err, out, settings_from
-from deerin.errors import DeerinError
+from deerin.errors import DeerinError, closest
 from deerin.models.resolver import CAPABILITIES
 from deerin.pipeline.ingest import IngestReport, ingest
 from deerin.pipeline.progress import JsonReporter, LiveReporter, Reporter
@@ -28,8 +28,8 @@ def model_flags(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         capability, _, value = pair.partition("=")
         if capability not in CAPABILITIES or not value:
-            close = difflib.get_close_matches(capability, list(CAPABILITIES), n=1)
-            guess = f"did you mean {close[0]}? " if close and value else ""
+            close = closest(capability, CAPABILITIES)
+            guess = f"did you mean {close}? " if close and value else ""
             raise DeerinError(
                 f"--model {pair}: expected CAPABILITY=MODEL with a known capability",
                 hint=f"{guess}capabilities: {', '.join(CAPABILITIES)} (see `deerin models`)",
@@ -89,18 +89,21 @@ def ingest_cmd(
 ) -> None:
     """Ingest films and sound recordings: shots, keyframes, transcripts and every other
     enrichment, skipping finished work."""
-    settings = settings_from(
-        ctx,
-        **{
-            "run.workers": workers,
-            "models.shots": shot_method,
-            "proxy.enabled": proxy,
-            "run.skip_stages": skip,
-            "run.executor": executor,
-            "run.ray_address": ray_address,
-        },
-        **model_flags(model or []),
-    )
+    flags = {
+        "run.workers": workers,
+        "models.shots": shot_method,
+        "proxy.enabled": proxy,
+        "run.skip_stages": skip,
+        "run.executor": executor,
+        "run.ray_address": ray_address,
+    }
+    given = model_flags(model or [])
+    if shot_method is not None and "models.shots" in given:
+        raise DeerinError(
+            "--shot-method and --model shots= both choose the shot detector",
+            hint="give one of them",
+        )
+    settings = settings_from(ctx, **(flags | given))
     name = collection or _default_collection(paths)
     with resumable():
         report = ingest(
@@ -134,20 +137,25 @@ def reporter(settings: Settings) -> Reporter:
 
 def print_ingest(report: IngestReport, settings: Settings) -> None:
     out.print(
-        f"Collection [bold]{report.collection}[/]: {len(report.videos)} files in "
-        f"{settings.data_dir}"
+        f"Collection [bold]{escape(report.collection)}[/]: {len(report.videos)} "
+        f"file{'' if len(report.videos) == 1 else 's'} in {escape(str(settings.data_dir))}"
     )
     if report.also_skipped:
         out.print(f"  [dim]also skipped[/] {', '.join(report.also_skipped)}: they need a stage "
                   "that --skip left out")  # fmt: skip
     for path, original in report.duplicates:
-        out.print(f"  [cyan]duplicate[/] {path} — same content as {original}; not processed again")
+        out.print(
+            f"  [cyan]duplicate[/] {escape(str(path))} — same content as "
+            f"{escape(str(original))}; not processed again"
+        )
     for item in report.attached:
-        out.print(f"  [dim]attached[/] {item.path.name} to {item.video.name} (subtitles)")
+        out.print(
+            f"  [dim]attached[/] {escape(item.path.name)} to {escape(item.video.name)} (subtitles)"
+        )
     for item in report.rejected + report.not_videos:
-        out.print(f"  [dim]skipped[/] {item.path}: {item.reason}")
+        out.print(f"  [dim]skipped[/] {escape(str(item.path))}: {escape(item.reason)}")
     for video_id, stages in report.failed.items():
         out.print(f"  [red]failed[/] {video_id}: {', '.join(stages)} — see `deerin status`")
     for step in report.steps:
         colour = {"failed": "red", "partial": "yellow"}.get(step.status, "green")
-        out.print(f"  [{colour}]{step.status}[/] collection {step.step}: {step.detail}")
+        out.print(f"  [{colour}]{step.status}[/] collection {step.step}: {escape(step.detail)}")

@@ -47,7 +47,8 @@ def models_verify() -> None:
     bad = 0
     for model, file, problem in verify_bundled():
         mark = "[red]✗[/]" if problem else "[green]✓[/]"
-        out.print(f"{mark} {model.name:<20} {file.relative}  {problem or file.sha256[:16]}")
+        detail = escape(problem or file.sha256[:16])
+        out.print(f"{mark} {model.name:<20} {file.relative}  {detail}")
         bad += problem is not None
     if bad:
         raise typer.Exit(1)

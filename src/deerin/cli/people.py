@@ -158,7 +158,7 @@ def _decide(where: CollectionContext, decision: dict[str, Any]) -> None:
             catalogue.close()
     if result.status == "failed":
         raise DeerinError(f"the people step failed: {result.detail}", path=where.folder)
-    out.print(f"{decision['action']}: done; people {result.detail}")
+    out.print(f"{decision['action']}: done; people {escape(result.detail)}")
 
 
 def _locked(where: CollectionContext) -> ExitStack:
@@ -167,7 +167,7 @@ def _locked(where: CollectionContext) -> ExitStack:
     try:
         stack.enter_context(collection_lock(where.settings, where.collection, wait=False))
     except StoreError as busy:
-        err.print(f"waiting: {busy.problem}")
+        err.print(f"waiting: {escape(busy.problem)}")
         stack.enter_context(collection_lock(where.settings, where.collection, wait=True))
     return stack
 

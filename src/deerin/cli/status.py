@@ -15,6 +15,7 @@ from deerin.index.catalogue import VideoRow
 from deerin.index.store import CollectionFolder
 from deerin.pipeline.graph import stage_graph
 from deerin.pipeline.ingest import open_catalogue
+from deerin.plugins.stage import facts
 
 SYMBOLS = {
     "done": "[green]✓[/]",
@@ -57,8 +58,9 @@ def status(
                 out.print(f"{SYMBOLS[state]} {name} {stage}: {escape(first)}")
     for name, manifest in steps:
         mark = SYMBOLS["partial" if manifest.get("problem") else "done"]
-        facts = manifest.get("problem") or _facts(manifest.get("summary", {}))
-        out.print(f"{mark} collection {escape(name)} {manifest['step']}: {escape(facts)}")
+        said = manifest.get("problem") or facts(manifest.get("summary", {}))
+        step = manifest.get("step", "?")
+        out.print(f"{mark} collection {escape(name)} {step}: {escape(said)}")
     for path, reason in skipped:
         out.print(f"[dim]skipped[/] {escape(path)}: {escape(reason)}")
 
@@ -102,10 +104,6 @@ def _length(video: VideoRow) -> str:
     return f"{video.duration:.1f}s" if video.duration else "?"
 
 
-def _facts(summary: dict) -> str:
-    return ", ".join(f"{key} {value}" for key, value in summary.items())
-
-
 def _collection_steps(data_dir: Path, collection: str | None) -> list[tuple[str, dict]]:
     """The last run of each collection step (people, duplicates), per collection."""
     root = data_dir / "collections"
@@ -138,7 +136,7 @@ def _as_json(
         "collections": [
             {
                 "collection": name,
-                "step": m["step"],
+                "step": m.get("step"),
                 "summary": m.get("summary"),
                 "problem": m.get("problem"),
                 "finished": m.get("finished"),

@@ -63,7 +63,7 @@ class AudioStage(Stage):
         mine = {f"audio_{key}": value for key, value in self.settings.audio}
         return {**mine, "tone_seconds": self.settings.tech.tone_seconds}
 
-    def wanted(self, info: MediaInfo) -> bool:
+    def wanted(self, info: MediaInfo, source: Path) -> bool:
         return bool(info.audio)
 
     def run(self, ctx: StageContext) -> StageOutput:

@@ -22,7 +22,9 @@ from deerin.errors import DeerinError
 from deerin.index.schemas import Captions, Faces, ShotScale, Tags, Text
 from deerin.models.answers import AnswerCache, ReachGuard
 from deerin.models.endpoint import ChatEndpoint, image_message
+from deerin.models.resolver import choose
 from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
+from deerin.settings import without_password
 
 COMPOSED = "composed"
 SCALE_WORDS = {
@@ -51,14 +53,14 @@ class CaptionsStage(Stage):
 
     def composed(self) -> bool:
         """Whether descriptions are composed (no model configured, or no server to ask)."""
-        return self.settings.models.captions == COMPOSED or not self.settings.vlm.endpoint
+        return choose("captions", self.settings).kind == "rules"
 
     def params(self) -> dict[str, Any]:
         if self.composed():
             return {"model": COMPOSED}
         return {
             "model": self.settings.models.captions,
-            "endpoint": self.settings.vlm.endpoint,
+            "endpoint": without_password(self.settings.vlm.endpoint or ""),
             "questions": self.settings.vlm.questions,
         }
 
@@ -95,7 +97,7 @@ class CaptionsStage(Stage):
         _write(ctx, model, captions, errors)
         asked = len(frames) * len(self.settings.vlm.questions)
         return StageOutput(
-            method={**model, "endpoint": endpoint.url, "protocol": "openai chat completions"},
+            method={**model, "endpoint": endpoint.shown, "protocol": "openai chat completions"},
             summary={"captions": len(captions), "requests": asker.requests, "cached": asker.hits},
             problem=errors.problem(asked, "questions"),
         )

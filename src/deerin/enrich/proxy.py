@@ -6,6 +6,7 @@ The encoding itself (timing kept exact, progress, a damaged source) is
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from deerin.errors import DeerinError
@@ -34,7 +35,7 @@ class ProxyStage(Stage):
     def params(self) -> dict[str, Any]:
         return {"height": self.settings.proxy.height, "crf": self.settings.proxy.crf}
 
-    def wanted(self, info: MediaInfo) -> bool:
+    def wanted(self, info: MediaInfo, source: Path) -> bool:
         return self.settings.proxy.enabled and info.has_picture and not info.browser_playable
 
     def run(self, ctx: StageContext) -> StageOutput:

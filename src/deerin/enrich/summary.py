@@ -26,7 +26,7 @@ from deerin.errors import DeerinError
 from deerin.index.schemas import Entities, Summary
 from deerin.models.llm import LanguageModel, open_language_model
 from deerin.plugins.stage import ItemErrors, Stage, StageContext, StageOutput
-from deerin.settings import Settings
+from deerin.settings import Settings, without_password
 
 SYSTEM = (
     "You write short titles and summaries of archive films. "
@@ -81,7 +81,7 @@ class SummaryStage(Stage):
     def params(self) -> dict[str, Any]:
         return {
             "model": self.settings.models.language_model,
-            "endpoint": self.settings.llm.endpoint,
+            "endpoint": without_password(self.settings.llm.endpoint or "") or None,
             "segment_seconds": self.settings.summary.segment_seconds,
             "input_chars": self.settings.summary.input_chars,
         }

@@ -9,7 +9,6 @@ them up here, so a new format or layer is added in one place.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from deerin import plugins
-from deerin.errors import DeerinError
+from deerin.errors import DeerinError, closest
 from deerin.index.artefacts import Artefact
 from deerin.index.schemas import MediaInfo, People
 
@@ -72,8 +71,8 @@ def exporter(layer: str, fmt: str) -> Exporter:
     """The exporter of ``layer``, checked to write ``fmt``; one clear line when not."""
     known = exporters()
     if layer not in known:
-        close = difflib.get_close_matches(layer, list(known), n=1)
-        guess = f"did you mean {close[0]}? " if close else ""
+        close = closest(layer, known)
+        guess = f"did you mean {close}? " if close else ""
         raise DeerinError(
             f"--layer {layer}: there is no such layer",
             hint=f"{guess}layers: {', '.join(known)}",

@@ -94,7 +94,11 @@ def parse(document: Any, schema: type[A], path: Path | str = "") -> A:
     if not isinstance(document, dict):
         raise ArtefactError(f"is not a {schema.file} document", path=path, hint=redo_hint(schema))
     found = document.get("schema_version", 0)
-    if not isinstance(found, int) or found > schema.version:
+    if type(found) is not int or found < 0:
+        raise ArtefactError(
+            f"has no valid schema_version ({found!r})", path=path, hint=redo_hint(schema)
+        )
+    if found > schema.version:
         raise ArtefactError(
             f"was written by a newer DEERIn (schema version {found}; this one reads "
             f"{schema.version})",
@@ -103,7 +107,12 @@ def parse(document: Any, schema: type[A], path: Path | str = "") -> A:
         )
     for version in range(found, schema.version):
         if version not in schema.upgrades:
-            break
+            raise ArtefactError(
+                f"was written by an older DEERIn (schema version {version}), which this one "
+                "cannot read",
+                path=path,
+                hint=redo_hint(schema),
+            )
         document = schema.upgrades[version](dict(document))
     document = {**document, "schema_version": schema.version}
     try:

@@ -21,7 +21,12 @@ def sidecar_files(video: Path) -> list[Path]:
         beside = sorted(video.parent.iterdir())
     except OSError:
         return []
-    return [path for path in beside if path.is_file() and _tag(video, path) is not None]
+    return [path for path in beside if belongs(video, path) and path.is_file()]
+
+
+def belongs(video: Path, path: Path) -> bool:
+    """Whether ``path`` is, by its name, a subtitle file of ``video``."""
+    return _tag(video, path) is not None
 
 
 def language(video: Path, sidecar: Path) -> str | None:

@@ -207,11 +207,6 @@ BUNDLED: dict[str, BundledModel] = {
 WHISPER_BASE_JOINED_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 
 
-def bundled_model(name: str) -> BundledModel:
-    """A bundled model by name."""
-    return BUNDLED[name]
-
-
 def verify() -> list[tuple[BundledModel, BundledFile, str | None]]:
     """Check every bundled file; each row carries the problem, or None when it is good."""
     rows = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deerin.errors import DeerinError
-from deerin.settings import Settings
+from deerin.settings import Settings, without_password
 
 Message = dict[str, Any]
 PREVIEW = 200  # characters of a server's message quoted in an error
@@ -76,6 +76,11 @@ class ChatEndpoint:
         key = group.api_key.get_secret_value() if group.api_key else None
         return cls(group.endpoint.rstrip("/"), key, group.timeout, prefix)
 
+    @property
+    def shown(self) -> str:
+        """The URL as messages and provenance show it: a password in it masked."""
+        return without_password(self.url)
+
     def chat(
         self,
         messages: list[Message],
@@ -112,7 +117,7 @@ class ChatEndpoint:
             if isinstance(exc.reason, TimeoutError):
                 raise self._timeout() from exc
             raise EndpointUnreachable(
-                f"cannot reach {self.url} ({exc.reason})",
+                f"cannot reach {self.shown} ({exc.reason})",
                 hint=f"start your server or unset {self.prefix}.endpoint",
             ) from exc
         except (http.client.HTTPException, ConnectionError) as exc:
@@ -129,7 +134,7 @@ class ChatEndpoint:
 
     def _not_chat(self, what: str) -> DeerinError:
         return DeerinError(
-            f"{self.url} answered something that is not an OpenAI chat completion: "
+            f"{self.shown} answered something that is not an OpenAI chat completion: "
             f"{_preview(what)}",
             hint=f"{self.prefix}.endpoint should be the server's OpenAI-compatible base URL, "
             "usually ending in /v1",
@@ -137,7 +142,7 @@ class ChatEndpoint:
 
     def _timeout(self) -> DeerinError:
         return DeerinError(
-            f"no answer from {self.url} within {self.timeout:g} s",
+            f"no answer from {self.shown} within {self.timeout:g} s",
             hint=f"raise {self.prefix}.timeout, or use a smaller or faster model",
         )
 
@@ -149,7 +154,7 @@ class ChatEndpoint:
             "has the model",
         }
         return DeerinError(
-            f"{self.url} answered HTTP {exc.code}: {_server_message(exc)}",
+            f"{self.shown} answered HTTP {exc.code}: {_server_message(exc)}",
             hint=hints.get(exc.code, "see the server's log"),
         )
 

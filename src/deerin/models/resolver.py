@@ -24,10 +24,21 @@ from deerin.index.store import FILE_MODE, TMP_PREFIX, atomic_write_bytes, store_
 from deerin.models.bundled import BUNDLED, WHISPER_BASE_JOINED_SHA256, BundledModel
 from deerin.models.device import torch_device
 from deerin.models.weights import CHUNK, ModelError, sha256_of
-from deerin.settings import Settings
+from deerin.settings import Settings, without_password
 
 WHISPER_BASE = "whisper-base"  # ships its model.bin in two parts, joined once (see folder_of)
 WHISPER_SIDE_FILES = ("tokenizer.json", "config.json", "vocabulary.json")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a model that is several files, found by its name: in a folder of the
+    user's, or among a bundled model's files."""
+
+    role: str  # what the backend asks for: "detector", "embedder", "recogniser", …
+    glob: str
+    words: tuple[str, ...] = ()  # one of these must be in the name (any name, if none)
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,18 @@ class Capability:
     package: bool = False  # an installed Python package (spaCy pipelines)
     endpoint: str | None = None  # the settings group of the server it may be asked at
     choices: str = ""  # what to set instead, for hints
+    parts: tuple[Part, ...] = ()  # the files a folder must hold, one per part
+
+
+FACE_PARTS = (
+    Part("detector", "*.onnx", ("yunet", "detection")),
+    Part("embedder", "*.onnx", ("sface", "recognition")),
+)
+OCR_PARTS = (
+    Part("detector", "*det*.onnx"),
+    Part("recogniser", "*rec*.onnx"),
+    Part("characters", "*.txt", required=False),  # when the recogniser lacks its list
+)
 
 
 CAPABILITIES: dict[str, Capability] = {
@@ -48,8 +71,8 @@ CAPABILITIES: dict[str, Capability] = {
     for c in (
         Capability("shots", "torch", suffix=".pth", choices="auto, pyscenedetect, transnetv2"),
         Capability("tags", "transformers", hub=True, choices="efficientnet-lite0"),
-        Capability("faces", "opencv-dnn", choices="yunet-sface"),
-        Capability("ocr", "onnxruntime", choices="rapidocr"),
+        Capability("faces", "opencv-dnn", choices="yunet-sface", parts=FACE_PARTS),
+        Capability("ocr", "onnxruntime", choices="rapidocr", parts=OCR_PARTS),
         Capability("shot_scale", "transformers", hub=True, choices="face-size"),
         Capability("captions", None, endpoint="vlm", choices="composed"),
         Capability("speech", "faster-whisper", hub=True, choices="whisper-base, whisper-tiny.en"),
@@ -93,6 +116,13 @@ class ModelChoice:
             return tuple(file.verified() for file in self.bundled.files)
         return (self.path,) if self.path is not None else ()
 
+    def part(self, role: str) -> Path | None:
+        """One file of a model made of several (a bundled one's checked by sha256)."""
+        spec = CAPABILITIES[self.capability]
+        files = list(self.weights()) if self.bundled is not None else _listing(self.path)
+        found, _ = _match(spec.parts, files)
+        return found.get(role)
+
 
 def setting(capability: str, settings: Settings) -> str:
     """The value of a capability's setting (``models.<capability>``)."""
@@ -107,6 +137,8 @@ def choose(capability: str, settings: Settings) -> ModelChoice:
         value = "transnetv2" if torch_device(settings) == "cuda" else "pyscenedetect"
     if spec.endpoint and _endpoint_wanted(spec, value, settings):
         return _at_endpoint(spec, value, settings)
+    if capability == "captions":  # a model but no server to ask it: composed, offline
+        value = "composed"
     if value in BUNDLED and BUNDLED[value].capability == capability:
         return _bundled(BUNDLED[value])
     path = Path(value).expanduser()
@@ -178,16 +210,17 @@ def quiet_transformers() -> None:
 
 
 def _endpoint_wanted(spec: Capability, value: str, settings: Settings) -> bool:
-    """Captions go to the server unless composed; the language model whenever one is set."""
-    if spec.name == "captions":
-        return value != "composed"
+    """A model is asked at a server only when one is set (captions are composed, the
+    language model runs here, otherwise)."""
+    if spec.name == "captions" and value == "composed":
+        return False
     return bool(getattr(settings, spec.endpoint or "").endpoint)
 
 
 def _at_endpoint(spec: Capability, model: str, settings: Settings) -> ModelChoice:
-    url = getattr(settings, spec.endpoint or "").endpoint
-    where = url or "(endpoint not set)"
-    local = where.startswith(("http://localhost", "http://127.", "http://[::1]"))
+    url = getattr(settings, spec.endpoint or "").endpoint or ""
+    local = url.startswith(("http://localhost", "http://127.", "http://[::1]"))
+    where = without_password(url)
     return ModelChoice(
         spec.name, model, "endpoint", "openai-compatible", where, "see server", local
     )
@@ -221,9 +254,37 @@ def _local(spec: Capability, value: str, path: Path) -> ModelChoice:
         return _unusable(spec, value, f"not a {spec.suffix} file", kind="path")
     if spec.suffix is None and not path.is_dir():
         return _unusable(spec, value, "not a folder", kind="path")
+    _, missing = _match(spec.parts, _listing(path))
+    if missing:
+        return _unusable(spec, value, missing, kind="path")
     return ModelChoice(
         spec.name, path.name, "path", spec.local, str(path), "see model", True, path=path
     )
+
+
+def _listing(folder: Path | None) -> list[Path]:
+    return sorted(folder.iterdir()) if folder is not None and folder.is_dir() else []
+
+
+def _match(parts: tuple[Part, ...], files: list[Path]) -> tuple[dict[str, Path], str | None]:
+    """Each part's one file among ``files``, and what is wrong when a part has none or
+    several (so a folder missing a file is refused before any video is processed)."""
+    found: dict[str, Path] = {}
+    for part in parts:
+        matching = [
+            path
+            for path in files
+            if path.match(part.glob) and (not part.words or any(w in path.name.lower()
+                                                                  for w in part.words))
+        ]  # fmt: skip
+        if len(matching) == 1:
+            found[part.role] = matching[0]
+        elif part.required or matching:
+            named = f" with {' or '.join(part.words)} in its name" if part.words else ""
+            return found, (
+                f"expected one {part.glob} file{named} for the {part.role}, found {len(matching)}"
+            )
+    return found, None
 
 
 def _not_found(spec: Capability, value: str) -> str:

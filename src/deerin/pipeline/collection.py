@@ -82,5 +82,4 @@ def _run_step(step: CollectionStep, ctx: CollectionContext, redo: frozenset[str]
         },
     )
     status = "partial" if output.problem else "done"
-    detail = output.problem or ", ".join(f"{k} {v}" for k, v in output.summary.items())
-    return StepResult(step.name, status, detail, time.time() - started)
+    return StepResult(step.name, status, output.described(), time.time() - started)

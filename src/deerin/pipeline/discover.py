@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deerin.errors import DeerinError
-from deerin.media.sidecars import CODECS, sidecar_files
+from deerin.media.sidecars import CODECS, belongs
 
 # Files that sit beside films in archive folders but never hold a picture or sound.
 NOT_MEDIA_EXTENSIONS = {
@@ -123,14 +123,16 @@ def _check(candidate: Candidate) -> Candidate | Rejected | Attached:
 
 
 def _owner(sidecar: Path) -> Path | None:
-    """The film a subtitle file belongs to, by name, when one is beside it."""
+    """The film a subtitle file belongs to, by name, when one is beside it (the names
+    are compared first: a folder of thousands of films is listed, never stat'ed, once
+    per subtitle file)."""
     try:
         beside = sorted(sidecar.parent.iterdir())
     except OSError:
         return None
     for path in beside:
-        media = path.suffix.lower() not in NOT_MEDIA_EXTENSIONS and path.is_file()
-        if media and sidecar in sidecar_files(path):
+        media = path.suffix.lower() not in NOT_MEDIA_EXTENSIONS
+        if media and belongs(path, sidecar) and path.is_file():
             return path
     return None
 

@@ -10,12 +10,12 @@ it is the same on every run and every machine.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from deerin import plugins
+from deerin.errors import closest
 from deerin.plugins import PluginError
 from deerin.plugins.stage import PROBE, Stage
 from deerin.plugins.step import CollectionStep
@@ -35,6 +35,13 @@ class StageGraph:
     ) -> StageGraph:
         """Check the declarations and order the stages; raises PluginError naming the fault."""
         stages, steps = list(stages), list(steps)
+        for item, kind in [*((s, Stage) for s in stages), *((s, CollectionStep) for s in steps)]:
+            if not (isinstance(item, type) and issubclass(item, kind) and hasattr(item, "name")):
+                raise PluginError(
+                    f"a plugin registered {item!r}, which is not a {kind.__name__} class "
+                    "with a name",
+                    hint="check the plugin's stages() and collection_steps() hooks",
+                )
         names = [stage.name for stage in stages] + [step.name for step in steps]
         for name in {n for n in names if names.count(n) > 1}:
             raise PluginError(f"two stages or steps are called {name!r}", hint=_who(name, stages))
@@ -130,9 +137,9 @@ def _ordered(stages: list[type[Stage]]) -> list[type[Stage]]:
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=1)
+    guess = closest(name, sorted(known))
     choices = ", ".join(sorted(known))
-    return f"did you mean {close[0]}? (known: {choices})" if close else f"known: {choices}"
+    return f"did you mean {guess}? (known: {choices})" if guess else f"known: {choices}"
 
 
 def _who(name: str, stages: list[type[Stage]]) -> str:

@@ -7,6 +7,7 @@ catalogue. Workers write artefacts; a rerun skips what they finished.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from deerin.errors import DeerinError, StoreError
 from deerin.index import artefacts
+from deerin.index.artefacts import ArtefactError
 from deerin.index.catalogue import Catalogue
 from deerin.index.schemas import Probe
 from deerin.index.store import VideoFolder, store_error
@@ -29,6 +31,7 @@ from deerin.pipeline.graph import StageGraph, stage_graph
 from deerin.pipeline.local_executor import InlineExecutor, LocalExecutor
 from deerin.pipeline.progress import Reporter
 from deerin.pipeline.runner import SKIPPED, StageEvent, VideoJob
+from deerin.plugins.stage import PROBE
 from deerin.settings import Settings
 
 
@@ -102,6 +105,11 @@ def ingest(
     graph = stage_graph()
     graph.check(redo, "--redo", extra=("all",))
     graph.check(settings.run.skip_stages, "--skip")
+    if PROBE in settings.run.skip_stages:
+        raise DeerinError(
+            "--skip probe: every file starts with the probe, so it cannot be skipped",
+            hint="skip the stages after it instead",
+        )
     report = IngestReport(collection)
     if stages is None:
         stages, report.also_skipped = graph.plan(settings.run.skip_stages)
@@ -280,7 +288,7 @@ def _settle(
             video_id, event.stage, _catalogue_status(event.status), event.detail, event.seconds
         )
     folder = VideoFolder.for_video(settings.data_dir, video_id)
-    if folder.path(Probe.file).exists():
+    with contextlib.suppress(ArtefactError):  # a damaged probe.json: the runner reported it
         media = artefacts.read(folder, Probe).media
         catalogue.set_media(video_id, media.duration, media.kind)
     failed = [name for name, e in outcomes.items() if e.status in ("failed", "blocked")]

@@ -12,6 +12,7 @@ import time
 from typing import Protocol
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -99,7 +100,9 @@ class LiveReporter:
             )
         if event.status in ("failed", "partial"):
             first_line = event.detail.splitlines()[0] if event.detail else ""
-            self.progress.console.print(f"[yellow]{event.stage} {event.status}[/]: {first_line}")
+            self.progress.console.print(
+                f"[yellow]{event.stage} {event.status}[/]: {escape(first_line)}"
+            )
 
     def video_done(self, video_id: str, ok: bool) -> None:
         task = self.tasks.pop(video_id, None)

@@ -20,6 +20,7 @@ from pathlib import Path
 from deerin import __version__
 from deerin.errors import DeerinError, NotMediaError, StoreError
 from deerin.index import artefacts
+from deerin.index.artefacts import ArtefactError
 from deerin.index.schemas import Probe
 from deerin.index.store import (
     VideoFolder,
@@ -131,9 +132,14 @@ def _run_one(
     ):
         fingerprints[stage.name] = fingerprint
         return event(CACHED, manifest.get("problem") or "")
-    if stage.name != PROBE and not stage.wanted(artefacts.read(folder, Probe).media):
-        fingerprints[stage.name] = fingerprint
-        return event(SKIPPED, "not needed for this file")
+    if stage.name != PROBE:
+        try:
+            needed = stage.wanted(artefacts.read(folder, Probe).media, Path(job.source))
+        except ArtefactError as exc:  # a damaged probe.json fails this file, not the ingest
+            return event(FAILED, exc.message)
+        if not needed:
+            fingerprints[stage.name] = fingerprint
+            return event(SKIPPED, "not needed for this file")
     emit(event("running"))
     started = time.time()
     try:
@@ -149,7 +155,7 @@ def _run_one(
         return event(FAILED, detail, time.time() - started)
     fingerprints[stage.name] = fingerprint
     status = PARTIAL if output.problem else DONE
-    return event(status, output.problem or _describe(output.summary), time.time() - started)
+    return event(status, output.described(), time.time() - started)
 
 
 def _execute(
@@ -216,10 +222,6 @@ def _software() -> dict[str, str]:
         "pyav": av.__version__,
         "ffmpeg": ".".join(str(v) for v in av.library_versions.get("libavcodec", ())),
     }
-
-
-def _describe(summary: dict) -> str:
-    return ", ".join(f"{key} {value}" for key, value in summary.items())
 
 
 @cache

@@ -86,6 +86,15 @@ class StageOutput:
     summary: dict[str, Any] = field(default_factory=dict)
     problem: str | None = None
 
+    def described(self) -> str:
+        """One line for `deerin status`: the problem, or the summary's facts."""
+        return self.problem or facts(self.summary)
+
+
+def facts(summary: dict[str, Any]) -> str:
+    """A summary as one line: ``shots 12, cuts 11``."""
+    return ", ".join(f"{key} {value}" for key, value in summary.items())
+
 
 class Stage(ABC):
     """One kind of per-video work. Subclasses set the class attributes and ``run``."""
@@ -104,8 +113,9 @@ class Stage(ABC):
         """The settings that change this stage's output (part of its fingerprint)."""
         return {}
 
-    def wanted(self, info: MediaInfo) -> bool:
-        """Whether this video needs the stage at all (a playable file needs no proxy)."""
+    def wanted(self, info: MediaInfo, source: Path) -> bool:
+        """Whether this file needs the stage at all (a playable file needs no proxy, a
+        sound recording no shots); ``source`` is where the file is now."""
         return True
 
     def inputs(self, source: Path) -> dict[str, Any]:

@@ -71,29 +71,11 @@ def frontal(landmarks: Sequence[Sequence[float]]) -> float:
 
 
 def model_files(chosen: ModelChoice) -> tuple[Path, Path]:
-    """The detector and embedder ONNX files of the resolved ``faces`` model.
-
-    ``models.faces`` is the bundled ``yunet-sface`` (both files checked by sha256) or a
-    folder holding one YuNet and one SFace ONNX file (recognised by "yunet"/"detection"
-    and "sface"/"recognition" in their names).
-    """
-    if chosen.bundled is not None:
-        detector, embedder = chosen.weights()
-        return detector, embedder
-    folder = chosen.path
-    assert folder is not None, "the resolver gives a local faces model its folder"
-    return _one_file(folder, ("yunet", "detection")), _one_file(folder, ("sface", "recognition"))
-
-
-def _one_file(folder: Path, words: tuple[str, ...]) -> Path:
-    found = sorted(p for p in folder.glob("*.onnx") if any(w in p.name.lower() for w in words))
-    if len(found) != 1:
-        raise ModelError(
-            f"expected one ONNX file with {' or '.join(words)} in its name, found {len(found)}",
-            path=folder,
-            hint="put exactly one YuNet and one SFace .onnx file in the models.faces folder",
-        )
-    return found[0]
+    """The detector and embedder ONNX files of the resolved ``faces`` model: the bundled
+    YuNet and SFace (checked by sha256), or the ones in the user's folder."""
+    detector, embedder = chosen.part("detector"), chosen.part("embedder")
+    assert detector is not None and embedder is not None, "the resolver checked both"
+    return detector, embedder
 
 
 class FaceModel:

@@ -10,6 +10,7 @@ stage says where decoding stopped instead of failing.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -41,7 +42,7 @@ class ShotsStage(Stage):
         """The detector to run: ``auto`` means TransNetV2 on a CUDA GPU, else PySceneDetect."""
         return choose("shots", self.settings)
 
-    def wanted(self, info: MediaInfo) -> bool:
+    def wanted(self, info: MediaInfo, source: Path) -> bool:
         """A sound recording has no shots."""
         return info.has_picture
 

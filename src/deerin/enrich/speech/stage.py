@@ -9,6 +9,7 @@ one that cannot be decoded at all fails the stage with the file named.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from deerin.enrich.speech import audio
@@ -39,7 +40,7 @@ class TranscriptStage(Stage):
             "window_seconds": self.settings.transcript.window_seconds,
         }
 
-    def wanted(self, info: MediaInfo) -> bool:
+    def wanted(self, info: MediaInfo, source: Path) -> bool:
         """Only a video with sound has anything to transcribe."""
         return bool(info.audio)
 

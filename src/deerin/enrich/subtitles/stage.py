@@ -101,8 +101,8 @@ class SubtitlesStage(Stage):
             for path in sidecar_files(source)
         }
 
-    def wanted(self, info: MediaInfo) -> bool:
-        return bool(info.subtitles) or bool(sidecar_files(Path(info.path)))
+    def wanted(self, info: MediaInfo, source: Path) -> bool:
+        return bool(info.subtitles) or bool(sidecar_files(source))
 
     def run(self, ctx: StageContext) -> StageOutput:
         info = ctx.media_info()

@@ -59,29 +59,12 @@ class OcrModels:
 
 def ocr_models(chosen: ModelChoice) -> OcrModels:
     """The OCR model files of the resolved ``ocr`` model: the bundled PP-OCRv4 (checked by
-    sha256) or a folder of the user's PP-OCR ONNX export."""
-    if chosen.bundled is not None:
-        files = dict(zip((f.relative for f in chosen.bundled.files), chosen.weights(), strict=True))
-        detector = next(path for name, path in files.items() if "_det_" in name)
-        recogniser = next(path for name, path in files.items() if "_rec_" in name)
-        return OcrModels("rapidocr PP-OCRv4", detector, recogniser)
-    assert chosen.path is not None, "the resolver gives a local OCR model its folder"
-    return folder_models(chosen.path)
-
-
-def folder_models(folder: Path) -> OcrModels:
-    """A user's PP-OCR export: one ``*det*.onnx``, one ``*rec*.onnx``, maybe a ``.txt`` list."""
-    detectors = sorted(folder.glob("*det*.onnx"))
-    recognisers = sorted(folder.glob("*rec*.onnx"))
-    if len(detectors) != 1 or len(recognisers) != 1:
-        raise ModelError(
-            f"expected one *det*.onnx and one *rec*.onnx, found {len(detectors)} and "
-            f"{len(recognisers)}",
-            path=folder,
-            hint="put exactly one PP-OCR detector and one recogniser in the folder",
-        )
-    characters = next(iter(sorted(folder.glob("*.txt"))), None)
-    return OcrModels(folder.name, detectors[0], recognisers[0], characters)
+    sha256) or the user's PP-OCR ONNX export (``*det*.onnx``, ``*rec*.onnx``, and the
+    recogniser's character list as a ``.txt`` when it has none inside)."""
+    detector, recogniser = chosen.part("detector"), chosen.part("recogniser")
+    assert detector is not None and recogniser is not None, "the resolver checked both"
+    name = "rapidocr PP-OCRv4" if chosen.bundled is not None else chosen.name
+    return OcrModels(name, detector, recogniser, chosen.part("characters"))
 
 
 class Reader:

@@ -2,7 +2,7 @@
 
 One pydantic model per file, with its ``schema_version``; the reader and writer are in
 :mod:`deerin.index.artefacts`. ``docs/artefacts.md`` is generated from these models
-(``python -m deerin.index.schemas``), so the documentation is the code.
+(``python -m deerin.index.schemas.reference``), so the documentation is the code.
 """
 
 from deerin.index.artefacts import Artefact

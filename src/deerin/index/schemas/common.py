@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from deerin.index.artefacts import Record
+from deerin.index.artefacts import Artefact, Record
+
+
+class VideoArtefact(Artefact):
+    """An artefact of one file (video or sound recording), which it names first."""
+
+    video_id: str = Field(description="The file's id: a hash of its content.")
 
 
 class ItemError(Record):

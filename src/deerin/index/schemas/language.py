@@ -6,8 +6,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from deerin.index.artefacts import Artefact, Record
-from deerin.index.schemas.common import ItemError, ModelInfo
+from deerin.index.artefacts import Record
+from deerin.index.schemas.common import ItemError, ModelInfo, VideoArtefact
 
 TextSource = Literal["transcript", "subtitles", "text", "captions"]
 
@@ -42,13 +42,12 @@ class Keyword(Record):
     count: int
 
 
-class Entities(Artefact):
+class Entities(VideoArtefact):
     """``entities.json``: people, organisations, places, dates… and keywords."""
 
     file: ClassVar[str] = "entities.json"
     stage: ClassVar[str] = "entities"
 
-    video_id: str
     model: ModelInfo
     entities: list[Entity]
     keywords: list[Keyword]
@@ -64,7 +63,7 @@ class TextRow(Record):
     text: str
 
 
-class TextEmbeddings(Artefact):
+class TextEmbeddings(VideoArtefact):
     """``text_embeddings.json``: the texts embedded; ``text_embeddings.npy`` holds one
     unit-length vector per entry of ``rows``, in the same order."""
 
@@ -72,7 +71,6 @@ class TextEmbeddings(Artefact):
     stage: ClassVar[str] = "text_embeddings"
     vectors: ClassVar[str | None] = "text_embeddings.npy"
 
-    video_id: str
     model: ModelInfo
     dim: int
     rows: list[TextRow]
@@ -91,13 +89,12 @@ class SummaryPart(Record):
     truncated: bool = Field(description="The model read only the start of the part's text.")
 
 
-class Summary(Artefact):
+class Summary(VideoArtefact):
     """``summary.json``: generated titles and summaries (``generated`` is always true)."""
 
     file: ClassVar[str] = "summary.json"
     stage: ClassVar[str] = "summary"
 
-    video_id: str
     model: ModelInfo
     generated: bool
     title: str | None

@@ -15,7 +15,8 @@ from pydantic import ConfigDict, Field, computed_field, model_validator
 from deerin.index.artefacts import Artefact, Record
 
 BROWSER_VIDEO = {"h264", "vp8", "vp9", "av1"}
-BROWSER_AUDIO = {"aac", "mp3", "opus", "vorbis", "flac", "pcm_s16le"}
+BROWSER_AUDIO = {"aac", "mp3", "opus", "vorbis", "flac"}
+BROWSER_WAV_AUDIO = {"pcm_s16le", "pcm_u8"}  # plain PCM plays in a .wav, not in an MP4
 BROWSER_CONTAINERS = ("mp4", "mov", "webm", "ogg", "flac", "wav", "mp3")
 DERIVED = ("interlaced", "browser_playable")  # written for readers, computed when read
 SOUND_TIMECODE_RATE = 25.0  # timecodes of a sound recording count EBU frames
@@ -88,8 +89,10 @@ class MediaInfo(Record):
     @property
     def browser_playable(self) -> bool:
         """Whether a browser's <video> (or <audio>) element plays the original as it is."""
-        container_ok = any(name in self.container.split(",") for name in BROWSER_CONTAINERS)
-        audio_ok = all(a.codec in BROWSER_AUDIO for a in self.audio)
+        containers = self.container.split(",")
+        container_ok = any(name in containers for name in BROWSER_CONTAINERS)
+        playable = BROWSER_AUDIO | (BROWSER_WAV_AUDIO if "wav" in containers else set())
+        audio_ok = all(a.codec in playable for a in self.audio)
         picture_ok = self.video_codec is None or (
             self.video_codec in BROWSER_VIDEO
             and self.pix_fmt in ("yuv420p", "yuvj420p")

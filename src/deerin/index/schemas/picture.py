@@ -8,8 +8,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from deerin.index.artefacts import Artefact, Record
-from deerin.index.schemas.common import Event, ItemError, ModelInfo
+from deerin.index.artefacts import Record
+from deerin.index.schemas.common import Event, ItemError, ModelInfo, VideoArtefact
 
 
 class Transition(Record):
@@ -42,13 +42,12 @@ class ShotMethod(Record):
     weights: str | None = Field(None, description="TransNetV2: the weight file.")
 
 
-class Shots(Artefact):
+class Shots(VideoArtefact):
     """``shots.json``: the shot list (and ``barcode.png``, the colour barcode beside it)."""
 
     file: ClassVar[str] = "shots.json"
     stage: ClassVar[str] = "shots"
 
-    video_id: str
     fps: float
     frame_count: int = Field(description="Frames decoded.")
     duration: float
@@ -84,13 +83,12 @@ class ContactSheet(Record):
     shots: list[int] = Field(description="The shots it shows (all, or an even sample).")
 
 
-class Keyframes(Artefact):
+class Keyframes(VideoArtefact):
     """``keyframes.json``: the stills in ``keyframes/`` and the contact sheet."""
 
     file: ClassVar[str] = "keyframes.json"
     stage: ClassVar[str] = "keyframes"
 
-    video_id: str
     width: int = Field(description="Display width (square pixels, upright).")
     height: int
     thumbnail_width: int
@@ -111,13 +109,12 @@ class AnalysisFrameEntry(Record):
     size: list[int] = Field(description="[width, height] in pixels.")
 
 
-class Frames(Artefact):
+class Frames(VideoArtefact):
     """``frames.json``: the analysis frames every visual model reads."""
 
     file: ClassVar[str] = "frames.json"
     stage: ClassVar[str] = "frames"
 
-    video_id: str
     sample_seconds: float
     analysis_size: int
     frames: list[AnalysisFrameEntry]
@@ -136,7 +133,7 @@ class FrameTags(Record):
     tags: list[Tag] = Field(description="The best labels, best first.")
 
 
-class Tags(Artefact):
+class Tags(VideoArtefact):
     """``tags.json``: labels per analysis frame; ``embeddings.npy`` holds one unit-length
     image embedding per entry of ``frames``, in the same order."""
 
@@ -144,7 +141,6 @@ class Tags(Artefact):
     stage: ClassVar[str] = "tags"
     vectors: ClassVar[str | None] = "embeddings.npy"
 
-    video_id: str
     model: ModelInfo
     dim: int = Field(description="Length of an embedding.")
     frames: list[FrameTags]
@@ -173,7 +169,7 @@ class Appearance(Event):
     faces: list[str] = Field(description="Face ids, in time order.")
 
 
-class Faces(Artefact):
+class Faces(VideoArtefact):
     """``faces.json``: every face and its appearances; ``face_embeddings.npy`` holds one
     SFace vector per entry of ``faces``, in the same order."""
 
@@ -181,7 +177,6 @@ class Faces(Artefact):
     stage: ClassVar[str] = "faces"
     vectors: ClassVar[str | None] = "face_embeddings.npy"
 
-    video_id: str
     model: ModelInfo
     faces: list[Face]
     appearances: list[Appearance]
@@ -202,13 +197,12 @@ class ShotScaleRow(Record):
     basis: str = Field(description="Why: the face height it read, or the classifier.")
 
 
-class ShotScale(Artefact):
+class ShotScale(VideoArtefact):
     """``shot_scale.json``: how close the camera is, per shot."""
 
     file: ClassVar[str] = "shot_scale.json"
     stage: ClassVar[str] = "shot_scale"
 
-    video_id: str
     model: ModelInfo
     shots: list[ShotScaleRow]
     errors: list[ItemError]
@@ -222,13 +216,12 @@ class TextEvent(Event):
     frames: list[int] = Field(description="The analysis frames that read it.")
 
 
-class Text(Artefact):
+class Text(VideoArtefact):
     """``text.json``: on-screen text (intertitles, credits, captions, signs) as events."""
 
     file: ClassVar[str] = "text.json"
     stage: ClassVar[str] = "text"
 
-    video_id: str
     model: ModelInfo
     events: list[TextEvent]
     errors: list[ItemError]
@@ -248,13 +241,12 @@ class Signature(Record):
     phashes: list[str | None] = Field(description="The hash nearest each instant (None: flat).")
 
 
-class Hashes(Artefact):
+class Hashes(VideoArtefact):
     """``hashes.json``: a perceptual hash per analysis frame, for the duplicates step."""
 
     file: ClassVar[str] = "hashes.json"
     stage: ClassVar[str] = "hashes"
 
-    video_id: str
     bits: int
     frames: list[FrameHash]
     signature: Signature
@@ -273,13 +265,12 @@ class Caption(Record):
     model: str
 
 
-class Captions(Artefact):
+class Captions(VideoArtefact):
     """``captions.json``: a description (or answers) of every shot's middle frame."""
 
     file: ClassVar[str] = "captions.json"
     stage: ClassVar[str] = "captions"
 
-    video_id: str
     model: ModelInfo
     captions: list[Caption]
     errors: list[ItemError]

@@ -7,8 +7,15 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from deerin.index.artefacts import Artefact, Record
-from deerin.index.schemas.common import AudioEvent, Event, ItemError, ModelInfo, TechEvent
+from deerin.index.artefacts import Record
+from deerin.index.schemas.common import (
+    AudioEvent,
+    Event,
+    ItemError,
+    ModelInfo,
+    TechEvent,
+    VideoArtefact,
+)
 
 
 class Cue(Event):
@@ -35,13 +42,12 @@ class SubtitleTrack(Record):
         return self.stream if self.stream is not None else (self.path or "").rsplit("/", 1)[-1]
 
 
-class Subtitles(Artefact):
+class Subtitles(VideoArtefact):
     """``subtitles.json``: every subtitle track as time-coded cues."""
 
     file: ClassVar[str] = "subtitles.json"
     stage: ClassVar[str] = "subtitles"
 
-    video_id: str
     tracks: list[SubtitleTrack]
     errors: list[ItemError]
 
@@ -54,13 +60,12 @@ class Loudness(Record):
     true_peak_dbtp: float | None
 
 
-class Tech(Artefact):
+class Tech(VideoArtefact):
     """``tech.json``: black, colour bars, frozen pictures, silence, tone and loudness."""
 
     file: ClassVar[str] = "tech.json"
     stage: ClassVar[str] = "tech"
 
-    video_id: str
     checks: list[str] = Field(description="What was checked (no picture or sound: fewer).")
     audio_stream: int | None
     events: list[TechEvent]
@@ -68,13 +73,12 @@ class Tech(Artefact):
     errors: list[ItemError]
 
 
-class AudioEvents(Artefact):
+class AudioEvents(VideoArtefact):
     """``audio_events.json``: the soundtrack as speech, music (other sound), silence, tone."""
 
     file: ClassVar[str] = "audio_events.json"
     stage: ClassVar[str] = "audio"
 
-    video_id: str
     events: list[AudioEvent]
     errors: list[ItemError]
 
@@ -111,13 +115,12 @@ class LanguageRun(Record):
     uncertain: bool
 
 
-class Transcript(Artefact):
+class Transcript(VideoArtefact):
     """``transcript.json``: what is said, with every word's time and the languages."""
 
     file: ClassVar[str] = "transcript.json"
     stage: ClassVar[str] = "transcript"
 
-    video_id: str
     model: ModelInfo
     language: str | None = Field(description="The language with the most speech.")
     language_probability: float | None
