@@ -115,7 +115,5 @@ def _chosen_track(document: Subtitles, track: str | None, path: str) -> int | st
 
 def _people(settings: Settings, collection: str | None) -> tuple[People, ...]:
     """The people of one collection, or of every collection that has them."""
-    root = settings.data_dir / "collections"
-    names = [collection] if collection else sorted(p.name for p in root.glob("*") if p.is_dir())
-    folders = [CollectionFolder.for_collection(settings.data_dir, name) for name in names]
+    folders = CollectionFolder.chosen(settings.data_dir, collection)
     return tuple(artefacts.read(f, People) for f in folders if f.path(People.file).exists())

@@ -106,15 +106,12 @@ def _length(video: VideoRow) -> str:
 
 def _collection_steps(data_dir: Path, collection: str | None) -> list[tuple[str, dict]]:
     """The last run of each collection step (people, duplicates), per collection."""
-    root = data_dir / "collections"
-    names = [collection] if collection else sorted(p.name for p in root.glob("*") if p.is_dir())
     found = []
-    for name in names:
-        folder = CollectionFolder.for_collection(data_dir, name)
+    for folder in CollectionFolder.chosen(data_dir, collection):
         for step in sorted(stage_graph().step_names()):
             manifest = folder.step_manifest(step)
             if manifest is not None:
-                found.append((name, manifest))
+                found.append((folder.name, manifest))
     return found
 
 

@@ -160,6 +160,17 @@ class CollectionFolder:
     def for_collection(cls, data_dir: Path, name: str) -> CollectionFolder:
         return cls(data_dir / "collections" / name)
 
+    @classmethod
+    def chosen(cls, data_dir: Path, name: str | None) -> list[CollectionFolder]:
+        """The named collection's folder, or (no name) every collection's, by name."""
+        if name is not None:
+            return [cls.for_collection(data_dir, name)]
+        return [cls(path) for path in sorted((data_dir / "collections").glob("*")) if path.is_dir()]
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
     def path(self, name: str) -> Path:
         return self.root / name
 
