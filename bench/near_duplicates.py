@@ -28,9 +28,10 @@ import numpy as np
 from deerin.enrich.duplicates.groups import DuplicatesStep
 from deerin.enrich.duplicates.hashes import is_flat, phash
 from deerin.enrich.frames import AnalysisFrame, readable
+from deerin.index.catalogue import open_catalogue
 from deerin.index.store import VideoFolder, read_json
 from deerin.pipeline.collection import collection_context
-from deerin.pipeline.ingest import ingest, open_catalogue
+from deerin.pipeline.ingest import ingest
 from deerin.pipeline.progress import JsonReporter
 from deerin.plugins.stage import ItemErrors
 from deerin.settings import Settings

@@ -8,10 +8,11 @@ from pathlib import Path
 from conftest import make_cuts_video
 from deerin.errors import DeerinError
 from deerin.index import artefacts
+from deerin.index.catalogue import open_catalogue
 from deerin.index.schemas import Frames
 from deerin.index.store import CollectionFolder, atomic_write_json, read_json
 from deerin.pipeline.collection import run_collection_steps
-from deerin.pipeline.ingest import ingest, open_catalogue
+from deerin.pipeline.ingest import ingest
 from deerin.pipeline.progress import JsonReporter
 from deerin.plugins.stage import StageOutput
 from deerin.plugins.step import CollectionContext, CollectionStep

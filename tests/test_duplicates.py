@@ -15,9 +15,10 @@ from skimage import data
 from conftest import ffmpeg
 from deerin.enrich.duplicates.groups import DuplicatesStep, align, connected
 from deerin.enrich.duplicates.hashes import is_flat, phash
+from deerin.index.catalogue import open_catalogue
 from deerin.index.store import VideoFolder, read_json
 from deerin.pipeline.collection import run_collection_steps
-from deerin.pipeline.ingest import IngestReport, ingest, open_catalogue
+from deerin.pipeline.ingest import IngestReport, ingest
 from deerin.pipeline.progress import JsonReporter
 from deerin.settings import Settings
 

@@ -21,9 +21,10 @@ from deerin.enrich.faces.people import (
     add_faces,
     replay,
 )
+from deerin.index.catalogue import open_catalogue
 from deerin.index.schemas import Decision, Face
 from deerin.index.store import CollectionFolder, read_json
-from deerin.pipeline.ingest import ingest, open_catalogue
+from deerin.pipeline.ingest import ingest
 from deerin.pipeline.progress import JsonReporter
 from deerin.plugins.step import CollectionContext
 from deerin.settings import Settings

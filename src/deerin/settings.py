@@ -397,6 +397,48 @@ class Summary(Group):
     )
 
 
+class Search(Group):
+    """The search index and how queries are answered."""
+
+    index_uri: str | None = Field(
+        default=None,
+        description="Where the search index lives: a folder, or an object-store URI such as "
+        "'s3://bucket/deerin-index' for a collection that outgrows one disk [default: "
+        "the 'index' folder of the data dir].",
+    )
+    ann_threshold: int = Field(
+        default=20000,
+        ge=256,
+        description="Rows from which a table's vectors get an approximate nearest-neighbour "
+        "index (IVF-HNSW); below it, exact search is fast enough and exact.",
+    )
+    candidates: int = Field(
+        default=200,
+        ge=10,
+        le=10000,
+        description="Hits each kind of query fetches before fusion, merging and facets.",
+    )
+    merge_gap: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Hits in one video closer than this (seconds) are merged into one time "
+        "range, as WISE does; 0 merges only overlapping hits.",
+    )
+    bridge_labels: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Text-to-picture without CLIP: how many ImageNet labels nearest the "
+        "query (by text embedding) stand for it in the image space.",
+    )
+    max_image_pixels: int = Field(
+        default=50_000_000,
+        ge=1_000_000,
+        description="The largest query picture accepted, in pixels (a bigger one is refused "
+        "before it is decoded).",
+    )
+
+
 class Settings(Group):
     """Everything a user may configure. Field descriptions double as the settings reference."""
 
@@ -420,6 +462,7 @@ class Settings(Group):
     transcript: Transcript = Field(default_factory=Transcript)
     duplicates: Duplicates = Field(default_factory=Duplicates)
     summary: Summary = Field(default_factory=Summary)
+    search: Search = Field(default_factory=Search)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Settings:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from deerin.errors import DeerinError
-from deerin.pipeline.ingest import open_catalogue
+from deerin.index.catalogue import open_catalogue
 from deerin.settings import Settings, load_settings
 
 out = Console(soft_wrap=True)  # long paths stay on one line, for grep and logs

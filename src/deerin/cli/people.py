@@ -19,11 +19,13 @@ from deerin.cli.common import err, out, settings_from
 from deerin.enrich.faces.people import PeopleStep, add_decision, read_people
 from deerin.errors import DeerinError, StoreError
 from deerin.index import artefacts
+from deerin.index.catalogue import open_catalogue
 from deerin.index.schemas import FaceRef, Faces, Person
 from deerin.index.store import VideoFolder, iso_time
 from deerin.pipeline.collection import collection_context, run_collection_steps
-from deerin.pipeline.ingest import collection_lock, open_catalogue
+from deerin.pipeline.ingest import collection_lock
 from deerin.plugins.step import CollectionContext
+from deerin.retrieve.build import SearchIndexStep
 
 people_app = typer.Typer(
     help="The people found in a collection's films: list them, name, merge and split them.",
@@ -150,9 +152,10 @@ def _decide(where: CollectionContext, decision: dict[str, Any]) -> None:
         add_decision(where, {**decision, "made": iso_time(time.time())})
         catalogue = open_catalogue(where.settings)
         try:
-            step = PeopleStep(where.settings)
-            [result] = run_collection_steps(
-                where.collection, where.settings, catalogue, [step], frozenset({step.name})
+            # The search index follows (only the people's faces moved: a quick update).
+            steps = [PeopleStep(where.settings), SearchIndexStep(where.settings)]
+            result, _ = run_collection_steps(
+                where.collection, where.settings, catalogue, steps, frozenset({PeopleStep.name})
             )
         finally:
             catalogue.close()

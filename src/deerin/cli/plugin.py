@@ -19,12 +19,17 @@ def commands() -> list[Command]:
     from deerin.cli.ingest import ingest_cmd
     from deerin.cli.models import models_app
     from deerin.cli.people import people_app
+    from deerin.cli.search import index_cmd, search_cmd
+    from deerin.cli.serve import serve_cmd
     from deerin.cli.status import status
 
     return [
         Command("ingest", ingest_cmd),
         Command("demo", demo),
         Command("status", status),
+        Command("search", search_cmd),
+        Command("index", index_cmd),
+        Command("serve", serve_cmd),
         Command("export", export_cmd),
         Command("people", people_app),
         Command("models", models_app),

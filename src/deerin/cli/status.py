@@ -11,10 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from deerin.cli.common import out, settings_from
-from deerin.index.catalogue import VideoRow
+from deerin.index.catalogue import VideoRow, open_catalogue
 from deerin.index.store import CollectionFolder
 from deerin.pipeline.graph import stage_graph
-from deerin.pipeline.ingest import open_catalogue
 from deerin.plugins.stage import facts
 
 SYMBOLS = {

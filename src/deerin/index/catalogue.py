@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from deerin.errors import StoreError
+from deerin.settings import Settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -234,6 +235,11 @@ class Catalogue:
     def stage_states(self, video_id: str) -> dict[str, tuple[str, str]]:
         rows = self._sql("SELECT stage, status, detail FROM stages WHERE video_id = ?", (video_id,))
         return {r["stage"]: (r["status"], r["detail"]) for r in rows}
+
+
+def open_catalogue(settings: Settings) -> Catalogue:
+    """The data dir's catalogue database."""
+    return Catalogue(settings.data_dir / "catalogue.sqlite")
 
 
 def _video_row(row: sqlite3.Row) -> VideoRow:

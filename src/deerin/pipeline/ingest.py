@@ -19,7 +19,7 @@ from pathlib import Path
 from deerin.errors import DeerinError, StoreError
 from deerin.index import artefacts
 from deerin.index.artefacts import ArtefactError
-from deerin.index.catalogue import Catalogue
+from deerin.index.catalogue import Catalogue, open_catalogue
 from deerin.index.schemas import Probe
 from deerin.index.store import VideoFolder, store_error
 from deerin.media.identity import content_id
@@ -52,10 +52,6 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.failed and all(step.status != "failed" for step in self.steps)
-
-
-def open_catalogue(settings: Settings) -> Catalogue:
-    return Catalogue(settings.data_dir / "catalogue.sqlite")
 
 
 @contextmanager

@@ -1,0 +1,232 @@
+"""The search index's store: LanceDB tables, their indexes, and the queries they answer.
+
+One LanceDB database per collection, under ``search.index_uri`` (a folder, by default
+``<data>/index``, or an object-store URI such as ``s3://bucket/index``): the same code
+runs embedded on a laptop and against object storage on a cluster. The tables are
+derived data: the artefacts stay the source of truth, and ``deerin index --rebuild``
+recreates every table from them.
+
+This module knows tables, columns and indexes, not what a shot or a spoken word is
+(that is :mod:`deerin.retrieve`). Indexes follow a table's :class:`TableSpec`: a
+full-text index with token positions (for phrases) on text columns, scalar indexes on
+filter columns (so filters run before the vector search and never scan), and an
+approximate nearest-neighbour index once a table passes ``search.ann_threshold`` rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from deerin.errors import DeerinError
+from deerin.settings import Settings
+
+STATE = "state"  # the table saying which artefacts each video's rows were built from
+LABELS = "labels"  # the image model's labels in text and image space (text to picture)
+
+
+class IndexMissing(DeerinError):
+    """A collection has no search index (yet)."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table's name and the indexes its columns get."""
+
+    name: str
+    text: tuple[str, ...] = ()  # full-text (BM25) with positions
+    btree: tuple[str, ...] = ()  # many distinct values: ids, years, times
+    bitmap: tuple[str, ...] = ()  # few distinct values: kinds, scales, languages
+    labels: tuple[str, ...] = ()  # list columns filtered with array_has
+    vectors: tuple[str, ...] = ()
+
+
+def index_root(settings: Settings) -> str:
+    """Where every collection's database lives: the configured URI or ``<data>/index``."""
+    return settings.search.index_uri or str(settings.data_dir / "index")
+
+
+def _is_local(uri: str) -> bool:
+    return "://" not in uri
+
+
+def sql_text(value: str) -> str:
+    """A string as a SQL literal: quotes doubled, so a value can never end the literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class SearchIndex:
+    """One collection's search database."""
+
+    uri: str
+    db: Any
+    _tables: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings, collection: str, create: bool = False) -> SearchIndex:
+        """The collection's index; :class:`IndexMissing` (with the fix) when there is none."""
+        import lancedb
+
+        uri = f"{index_root(settings).rstrip('/')}/{collection}"
+        if not create and _is_local(uri) and not Path(uri).is_dir():
+            raise IndexMissing(
+                f"collection '{collection}' has no search index",
+                path=uri,
+                hint=f"run `deerin index -c {collection}` (or `deerin ingest` on it)",
+            )
+        try:
+            db = lancedb.connect(uri)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise DeerinError(
+                f"the search index cannot be opened ({exc})",
+                path=uri,
+                hint="check search.index_uri and its credentials",
+            ) from exc
+        index = cls(uri, db)
+        if not create and STATE not in index.names():
+            raise IndexMissing(
+                f"collection '{collection}' has no search index",
+                path=uri,
+                hint=f"run `deerin index -c {collection}`",
+            )
+        return index
+
+    def names(self) -> set[str]:
+        return set(self.db.list_tables().tables)
+
+    def table(self, name: str) -> Any | None:
+        """A table, or None when the collection has nothing of that kind."""
+        if name not in self._tables:
+            if name not in self.names():
+                return None
+            self._tables[name] = self.db.open_table(name)
+        return self._tables[name]
+
+    def drop_all(self) -> None:
+        """Remove every table (a rebuild starts from nothing)."""
+        for name in self.names():
+            self.db.drop_table(name)
+        self._tables.clear()
+
+    # -- writing --------------------------------------------------------------------
+    def replace_rows(self, name: str, video_ids: list[str], rows: pa.Table | None) -> None:
+        """Drop the rows of ``video_ids`` from a table and add ``rows`` in their place."""
+        table = self.table(name)
+        if table is not None and video_ids:
+            for start in range(0, len(video_ids), 500):
+                chunk = ", ".join(sql_text(v) for v in video_ids[start : start + 500])
+                table.delete(f"video_id IN ({chunk})")
+        if rows is None or rows.num_rows == 0:
+            return
+        if table is None:
+            self._tables[name] = self.db.create_table(name, rows)
+        else:
+            table.add(rows)
+
+    def build_indexes(self, spec: TableSpec, ann_threshold: int) -> list[str]:
+        """Create or refresh a table's indexes; says which it built."""
+        table = self.table(spec.name)
+        if table is None:
+            return []
+        from lancedb.index import FTS, Bitmap, BTree, IvfHnswSq, LabelList
+
+        existing = {tuple(i.columns): i for i in table.list_indices()}
+        rows = table.count_rows()
+        built = []
+        wanted: list[tuple[str, Any]] = [
+            *((c, FTS(with_position=True)) for c in spec.text),
+            *((c, BTree()) for c in spec.btree),
+            *((c, Bitmap()) for c in spec.bitmap),
+            *((c, LabelList()) for c in spec.labels),
+        ]
+        if rows >= ann_threshold:
+            # About 4,000 rows per IVF partition; HNSW inside each keeps recall high.
+            partitions = max(1, math.ceil(rows / 4096))
+            wanted += [
+                (c, IvfHnswSq(distance_type="cosine", num_partitions=partitions))
+                for c in spec.vectors
+            ]
+        for column, config in wanted:
+            if (column,) not in existing:
+                table.create_index(column, config=config, replace=True)
+                built.append(f"{spec.name}.{column}")
+        if existing:
+            with contextlib.suppress(RuntimeError, ValueError):  # nothing new to fold in
+                table.optimize()
+        return built
+
+    # -- reading --------------------------------------------------------------------
+    def vector_search(
+        self,
+        name: str,
+        vector: np.ndarray,
+        column: str,
+        where: str | None,
+        limit: int,
+        columns: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The nearest rows by cosine distance, filtered first (``_distance`` on each)."""
+        table = self.table(name)
+        if table is None:
+            return []
+        query = table.search(vector.astype(np.float32), vector_column_name=column)
+        query = query.distance_type("cosine").limit(limit)
+        if _has_ann(table, column):
+            query = query.nprobes(20).ef(max(limit * 2, 64))
+        if where:
+            query = query.where(where, prefilter=True)
+        if columns:
+            query = query.select([*columns, "_distance"])
+        return query.to_list()
+
+    def text_search(
+        self,
+        name: str,
+        query: Any,
+        where: str | None,
+        limit: int,
+        columns: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """BM25 hits for a LanceDB full-text query object (``_score`` on each)."""
+        table = self.table(name)
+        if table is None:
+            return []
+        search = table.search(query).limit(limit)
+        if where:
+            search = search.where(where, prefilter=True)
+        if columns:
+            search = search.select([*columns, "_score"])
+        return search.to_list()
+
+    def rows(
+        self,
+        name: str,
+        where: str | None,
+        limit: int | None = None,
+        columns: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows matching a filter (through the scalar indexes), in storage order."""
+        table = self.table(name)
+        if table is None:
+            return []
+        search = table.search()
+        if where:
+            search = search.where(where)
+        if columns:
+            search = search.select(columns)
+        search = search.limit(limit) if limit is not None else search.limit(table.count_rows())
+        return search.to_list()
+
+
+def _has_ann(table: Any, column: str) -> bool:
+    return any(
+        tuple(i.columns) == (column,) and i.index_type.startswith("IVF")
+        for i in table.list_indices()
+    )

@@ -1,0 +1,18 @@
+"""Retrieval as a plugin: the search index, kept up to date as a collection step.
+
+Registered through the same hooks as any plugin (see :mod:`deerin.plugins`); it runs
+after enrichment's steps, so the index sees the people the people step found.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deerin.plugins.step import CollectionStep
+
+
+def collection_steps() -> list[type[CollectionStep]]:
+    from deerin.retrieve.build import SearchIndexStep
+
+    return [SearchIndexStep]

@@ -1,0 +1,564 @@
+"""Search a collection: every kind of query, filtered, fused and merged into time ranges.
+
+>>> from deerin.retrieve.search import Searcher
+>>> from deerin.retrieve.query import parse
+>>> result = Searcher(settings).search(parse('"ask not" year:1950..1969'), limit=10)
+>>> result.hits[0].start, result.hits[0].matches[0].words
+
+Kinds of query and the table each reads (see :mod:`deerin.retrieve.units`):
+
+* words: BM25 over ``passages.text`` (and ``shots.tags``), with phrases and exclusions;
+* meaning: the text embedding of the words against ``passages.vector``;
+* picture: words in the image space (:mod:`.pictures`), a picture file, or a shot of
+  the collection ("more like this"), against ``shots.vector``;
+* person: a person's faces (``faces.person``), or a photo of a face against
+  ``faces.vector``;
+* place: a place name or a box on the map, over ``places``.
+
+Every filter becomes part of each table's SQL ``WHERE``, run by LanceDB before the
+vector search (prefiltering, on scalar indexes), never as a scan of the results.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from deerin.errors import closest
+from deerin.index import artefacts
+from deerin.index.catalogue import open_catalogue
+from deerin.index.schemas import People
+from deerin.index.search_index import STATE, IndexMissing, SearchIndex, sql_text
+from deerin.index.store import CollectionFolder
+from deerin.models.backends import open_model
+from deerin.retrieve.build import people_digest, persons_of
+from deerin.retrieve.fusion import facets, fuse, group_by_video, merge_neighbours
+from deerin.retrieve.hits import Hit, HitWord, Match, SearchResult, marked
+from deerin.retrieve.matching import Wanted, text_marks, word_marks
+from deerin.retrieve.pictures import (
+    ImageVector,
+    face_vector,
+    open_picture,
+    picture_vector,
+    words_to_picture,
+)
+from deerin.retrieve.query import Filters, Query, QueryError
+from deerin.retrieve.units import stamp
+from deerin.settings import Settings
+
+MEANING_FLOOR = 0.3  # cosine below which a passage is not "about" the query (MiniLM)
+PICTURE_FLOOR = 0.0
+COLUMNS = {  # what each table's hits need (never the vectors)
+    "passages": ["video_id", "file", "media", "year", "source", "start", "end", "text",
+                 "words", "lang", "shot", "scale", "people", "thumb"],
+    "shots": ["video_id", "file", "media", "year", "shot", "start", "end", "tags", "scale",
+              "people", "text", "caption", "thumb"],
+    "faces": ["video_id", "file", "media", "year", "face", "shot", "start", "end", "person",
+              "thumb"],
+    "places": ["video_id", "file", "media", "year", "name", "start", "end", "lat", "lon",
+               "context", "shot", "thumb"],
+    "videos": ["video_id", "file", "media", "year", "duration", "title", "metadata", "thumb"],
+}  # fmt: skip
+Ranked = list[tuple[str, Hit]]
+
+
+@dataclass
+class Scope:
+    """One collection as a search sees it: its index and its people."""
+
+    name: str
+    index: SearchIndex
+    people: People | None
+
+    def names(self) -> dict[str, str]:
+        return {p.id: p.name for p in self.people.people if p.name} if self.people else {}
+
+
+class Searcher:
+    """Searches one or every collection of a data dir; open once, query many times."""
+
+    def __init__(self, settings: Settings, collections: list[str] | None = None) -> None:
+        self.settings = settings
+        folders = CollectionFolder.chosen(settings.data_dir, None)
+        known = [f.name for f in folders]
+        wanted = collections or known
+        for name in wanted:
+            if name not in known:
+                guess = closest(name, known)
+                raise QueryError(
+                    f"there is no collection '{name}'",
+                    hint=f"did you mean '{guess}'?" if guess else "see `deerin status`",
+                )
+        self.scopes: list[Scope] = []
+        missing = []
+        for name in wanted:
+            try:
+                index = SearchIndex.open(settings, name)
+            except IndexMissing:
+                missing.append(name)
+                continue
+            folder = CollectionFolder.for_collection(settings.data_dir, name)
+            people = artefacts.read(folder, People) if folder.path(People.file).exists() else None
+            self.scopes.append(Scope(name, index, people))
+        if not self.scopes:
+            which = ", ".join(missing) or "any collection"
+            raise IndexMissing(
+                f"there is no search index for {which}",
+                path=settings.data_dir,
+                hint="run `deerin index` (or `deerin ingest`) first",
+            )
+        self.missing = missing
+
+    # -- freshness ------------------------------------------------------------------
+    def warnings(self) -> list[str]:
+        """Every way the index is behind the artefacts, said with the command that fixes it."""
+        said = [f"collection '{name}' has no search index yet (run `deerin index -c {name}`)"
+                for name in self.missing]  # fmt: skip
+        catalogue = open_catalogue(self.settings)
+        try:
+            for scope in self.scopes:
+                said += _behind(scope, catalogue.videos(scope.name), self.settings)
+        finally:
+            catalogue.close()
+        return said
+
+    # -- searching ------------------------------------------------------------------
+    def search(
+        self,
+        query: Query,
+        limit: int = 20,
+        offset: int = 0,
+        group: bool = False,
+        merge: bool = True,
+    ) -> SearchResult:
+        """Run every kind of query the ``query`` holds; hits best first."""
+        started = time.perf_counter()
+        if query.is_empty():
+            raise QueryError(
+                "there is nothing to search for",
+                hint='type words, a "phrase", a field such as person:… or year:1950..1969, '
+                "or give a picture",
+            )
+        if limit < 1 or offset < 0:
+            raise QueryError("the limit must be at least 1 and the offset not negative")
+        methods: dict[str, str] = {}
+        lists: list[Ranked] = []
+        names: dict[str, str] = {}
+        for scope in self._scopes(query.filters):
+            names |= scope.names()
+            lists += _Run(self.settings, scope, query, methods).ranked()
+        hits = fuse(lists)
+        if merge:
+            hits = merge_neighbours(hits, self.settings.search.merge_gap)
+        page = hits[offset : offset + limit]
+        return SearchResult(
+            query=query.text,
+            total=len(hits),
+            hits=page,
+            groups=group_by_video(page) if group else None,
+            facets=facets(hits, names),
+            methods=methods,
+            warnings=self.warnings(),
+            people={p: names[p] for h in page for p in h.people if p in names},
+            took_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    def _scopes(self, filters: Filters) -> list[Scope]:
+        if not filters.collections:
+            return self.scopes
+        chosen = [s for s in self.scopes if s.name in filters.collections]
+        if not chosen:
+            raise QueryError(
+                f"no search index for collection {', '.join(filters.collections)}",
+                hint="see `deerin status` for the collections",
+            )
+        return chosen
+
+
+def _behind(scope: Scope, videos: list[Any], settings: Settings) -> list[str]:
+    held = {r["video_id"]: r["stamp"] for r in scope.index.rows(STATE, None)}
+    current = {v.id: stamp(settings.data_dir, v) for v in videos}
+    changed = sum(1 for vid, s in current.items() if vid in held and held[vid] != s)
+    new = sum(1 for vid in current if vid not in held)
+    gone = sum(1 for vid in held if not vid.startswith("~") and vid not in current)
+    folder = CollectionFolder.for_collection(settings.data_dir, scope.name)
+    people_moved = held.get("~people") != people_digest(persons_of(folder))
+    if not (changed or new or gone or people_moved):
+        return []
+    parts = [
+        f"{changed} video(s) changed" if changed else "",
+        f"{new} new video(s) not indexed" if new else "",
+        f"{gone} removed video(s) still indexed" if gone else "",
+        "people regrouped" if people_moved else "",
+    ]
+    return [
+        f"the search index of '{scope.name}' is older than its artefacts "
+        f"({', '.join(p for p in parts if p)}); results may be out of date: "
+        f"run `deerin index -c {scope.name}`"
+    ]
+
+
+class _Run:
+    """One query over one collection: each kind it asks for, as a ranked list."""
+
+    def __init__(self, settings: Settings, scope: Scope, query: Query, methods: dict) -> None:
+        self.settings = settings
+        self.scope = scope
+        self.query = query
+        self.methods = methods
+        self.limit = settings.search.candidates
+        self.people = _resolve_people(scope, query.filters.people)
+        self.videos = _resolve_videos(scope, query.filters.videos)
+        self.wanted = Wanted.of(query.terms, query.phrases)
+
+    def ranked(self) -> list[Ranked]:
+        q = self.query
+        lists: list[Ranked] = []
+        if q.has_text and "words" in q.modes:
+            lists += self._words()
+        if q.terms and "meaning" in q.modes:
+            lists.append(self._meaning())
+        if q.has_text and "picture" in q.modes:
+            text = " ".join((*q.terms, *q.phrases))
+            lists.append(self._pictures(words_to_picture(text, self.scope.index, self.settings)))
+        if q.image is not None:
+            image = open_picture(q.image, self.settings)
+            lists.append(self._pictures(picture_vector(image, self.settings)))
+        if q.like is not None:
+            lists.append(self._pictures(self._shot_vector(), skip=q.like))
+        if q.face is not None:
+            image = open_picture(q.face, self.settings, "face photo")
+            lists.append(self._faces(face_vector(image, self.settings, str(q.face))))
+        if not lists and self.people:
+            lists.append(self._person())
+        if not lists and (q.filters.places or q.box):
+            lists.append(self._places())
+        if not lists:
+            lists.append(self._videos())
+        return lists
+
+    # -- the kinds --------------------------------------------------------------------
+    def _words(self) -> list[Ranked]:
+        from lancedb.query import BooleanQuery, MatchQuery, Occur, PhraseQuery
+
+        def build(column: str) -> Any:
+            must = []
+            if self.query.terms:
+                must.append(MatchQuery(" ".join(self.query.terms), column, operator="AND"))
+            must += [PhraseQuery(p, column) for p in self.query.phrases]
+            clauses = [(Occur.MUST, m) for m in must]
+            clauses += [(Occur.MUST_NOT, _excluded(e, column)) for e in self.query.excluded]
+            return must[0] if len(clauses) == 1 else BooleanQuery(clauses)
+
+        self.methods["words"] = "words (BM25 full text, phrases by position)"
+        index, lists = self.scope.index, []
+        sources = self.query.filters.sources
+        if not sources or set(sources) - {"tags"}:
+            rows = index.text_search(
+                "passages",
+                build("text"),
+                self._where("passages"),
+                self.limit,
+                COLUMNS["passages"],
+            )
+            lists.append([self._passage(r, "words (BM25)", r["_score"]) for r in rows])
+        if not sources or "tags" in sources:
+            rows = index.text_search(
+                "shots",
+                build("tags"),
+                self._where("shots"),
+                self.limit,
+                COLUMNS["shots"],
+            )
+            lists.append([self._shot(r, "words (BM25, tags)", r["_score"]) for r in rows])
+        return lists
+
+    def _meaning(self) -> Ranked:
+        embedder = open_model("text_embeddings", self.settings)
+        self.methods["meaning"] = f"meaning ({embedder.name} text embeddings)"
+        vector = embedder.embed([" ".join((*self.query.terms, *self.query.phrases))])[0]
+        rows = self.scope.index.vector_search(
+            "passages", vector, "vector", self._where("passages"), self.limit, COLUMNS["passages"]
+        )
+        found = []
+        for row in rows:
+            similarity = 1.0 - row["_distance"]
+            if similarity >= MEANING_FLOOR and not self._excluded_in(row["text"]):
+                found.append(self._passage(row, "meaning", similarity, exact=False))
+        return found
+
+    def _pictures(self, image: ImageVector, skip: Any = None) -> Ranked:
+        self.methods["picture"] = image.method
+        rows = self.scope.index.vector_search(
+            "shots", image.vector, "vector", self._where("shots"), self.limit + 1, COLUMNS["shots"]
+        )
+        found = []
+        for row in rows:
+            if skip is not None and (row["video_id"], row["shot"]) == (
+                self._like_video(),
+                skip.shot,
+            ):
+                continue
+            found.append(self._shot(row, image.method, 1.0 - row["_distance"]))
+        return found[: self.limit]
+
+    def _faces(self, face: ImageVector) -> Ranked:
+        self.methods["person"] = face.method
+        rows = self.scope.index.vector_search(
+            "faces", face.vector, "vector", self._where("faces"), self.limit, COLUMNS["faces"]
+        )
+        floor = self.settings.faces.same_person
+        return [
+            self._face(r, face.method, 1.0 - r["_distance"])
+            for r in rows
+            if 1.0 - r["_distance"] >= floor
+        ]
+
+    def _person(self) -> Ranked:
+        self.methods["person"] = "person (faces grouped by the people step)"
+        rows = self.scope.index.rows(
+            "faces", self._where("faces"), self.limit * 5, COLUMNS["faces"]
+        )
+        rows.sort(key=lambda r: (r["file"], r["start"]))
+        return [self._face(r, "person", 1.0) for r in rows]
+
+    def _places(self) -> Ranked:
+        self.methods["place"] = "place (named in speech, subtitles or on screen)"
+        rows = self.scope.index.rows("places", self._where("places"), self.limit, COLUMNS["places"])
+        rows.sort(key=lambda r: (r["file"], r["start"]))
+        return [self._place(r) for r in rows]
+
+    def _videos(self) -> Ranked:
+        self.methods["filter"] = "catalogue filters"
+        rows = self.scope.index.rows("videos", self._where("videos"), self.limit, COLUMNS["videos"])
+        rows.sort(key=lambda r: r["file"])
+        return [self._video(r) for r in rows]
+
+    def _shot_vector(self) -> ImageVector:
+        like = self.query.like
+        assert like is not None
+        video = self._like_video()
+        where = f"video_id = {sql_text(video)} AND shot = {int(like.shot)}"
+        rows = self.scope.index.rows("shots", where, 1, ["vector", "file"])
+        if not rows:
+            raise QueryError(
+                f"shot {like.shot} of {like.video} is not in the index",
+                hint="give a shot number from the video's shot list (`deerin export VIDEO`)",
+            )
+        vector = np.asarray(rows[0]["vector"], dtype=np.float32)
+        return ImageVector(vector, f"picture (more like shot {like.shot} of {rows[0]['file']})")
+
+    def _like_video(self) -> str:
+        assert self.query.like is not None
+        return _resolve_videos(self.scope, (self.query.like.video,))[0]
+
+    # -- filters ----------------------------------------------------------------------
+    def _where(self, table: str) -> str | None:
+        return where_clause(table, self.query, self.people, self.videos)
+
+    def _excluded_in(self, text: str) -> bool:
+        if not self.query.excluded:
+            return False
+        return bool(text_marks(text, Wanted.of((), self.query.excluded))) or bool(
+            text_marks(text, Wanted.of(self.query.excluded, ()))
+        )
+
+    # -- rows into hits -----------------------------------------------------------------
+    def _hit(self, row: dict[str, Any], match: Match, start: float, end: float) -> Hit:
+        shot = row.get("shot")
+        return Hit(
+            collection=self.scope.name,
+            video_id=row["video_id"],
+            file=row["file"],
+            media=row["media"],
+            start=start,
+            end=end,
+            score=0.0,
+            methods=[match.method],
+            matches=[match],
+            shot=shot if shot is not None and shot >= 0 else None,
+            thumbnail=row.get("thumb") or None,
+            year=row.get("year"),
+            people=list(row.get("people") or ([row["person"]] if row.get("person") else [])),
+        )
+
+    def _passage(self, row: dict[str, Any], method: str, score: float, exact: bool = True):
+        text, start, end = row["text"], row["start"], row["end"]
+        marks = text_marks(text, self.wanted) if exact else []
+        words = None
+        if row["source"] == "speech" and row["words"]:
+            spoken = json.loads(row["words"])
+            chosen = set(word_marks(spoken, self.wanted)) if exact else set()
+            words = [HitWord(word=w[2], start=w[0], end=w[1], match=i in chosen)
+                     for i, w in enumerate(spoken)]  # fmt: skip
+            if chosen:
+                start, end = spoken[min(chosen)][0], spoken[max(chosen)][1]
+        match = Match(
+            kind=row["source"], start=start, end=end, text=text, marked=marked(text, marks),
+            marks=marks, words=words, method=method, score=float(score),
+        )  # fmt: skip
+        key = f"p:{row['video_id']}:{row['source']}:{row['start']:.3f}:{row['end']:.3f}"
+        return key, self._hit(row, match, start, end)
+
+    def _shot(self, row: dict[str, Any], method: str, score: float):
+        said = [f"tags: {row['tags']}" if row["tags"] else ""]
+        said += [f"on screen: {row['text']}" if row["text"] else ""]
+        said += [f"caption: {row['caption']}" if row["caption"] else ""]
+        text = " · ".join(s for s in said if s) or f"shot {row['shot']}"
+        marks = text_marks(text, self.wanted) if "BM25" in method else []
+        match = Match(
+            kind="shot", start=row["start"], end=row["end"], text=text,
+            marked=marked(text, marks), marks=marks, method=method, score=float(score),
+        )  # fmt: skip
+        key = f"s:{row['video_id']}:{row['shot']}"
+        return key, self._hit(row, match, row["start"], row["end"])
+
+    def _face(self, row: dict[str, Any], method: str, score: float):
+        names = self.scope.names()
+        text = names.get(row["person"]) or row["person"] or "an unnamed face"
+        match = Match(
+            kind="face", start=row["start"], end=row["end"], text=text, marked=text,
+            method=method, score=float(score),
+        )  # fmt: skip
+        return f"f:{row['video_id']}:{row['face']}", self._hit(row, match, row["start"], row["end"])
+
+    def _place(self, row: dict[str, Any]):
+        context = row["context"] or row["name"]
+        at = context.lower().find(row["name"].lower())
+        marks = [(at, at + len(row["name"]))] if at >= 0 else []
+        match = Match(
+            kind="place", start=row["start"], end=row["end"], text=context,
+            marked=marked(context, marks), marks=marks,
+            method=f"place ({row['name']}: {row['lat']:.3f}, {row['lon']:.3f})", score=1.0,
+        )  # fmt: skip
+        key = f"l:{row['video_id']}:{row['start']:.3f}:{row['name']}"
+        return key, self._hit(row, match, row["start"], row["end"])
+
+    def _video(self, row: dict[str, Any]):
+        record = json.loads(row["metadata"] or "{}")
+        text = " · ".join(f"{k}: {v}" for k, v in record.items() if v) or row["file"]
+        match = Match(
+            kind="video", start=0.0, end=row["duration"], text=text, marked=text,
+            method="catalogue filters", score=1.0,
+        )  # fmt: skip
+        return f"v:{row['video_id']}", self._hit(row, match, 0.0, row["duration"])
+
+
+def _excluded(text: str, column: str) -> Any:
+    from lancedb.query import MatchQuery, PhraseQuery
+
+    return PhraseQuery(text, column) if " " in text else MatchQuery(text, column)
+
+
+def _resolve_people(scope: Scope, wanted: tuple[str, ...]) -> list[str]:
+    """Person ids from ids or names (a name may match several people: all of them)."""
+    if not wanted:
+        return []
+    people = scope.people.people if scope.people else []
+    found: list[str] = []
+    for text in wanted:
+        folded = text.casefold()
+        ids = [p.id for p in people if p.id.casefold() == folded]
+        ids = ids or [p.id for p in people if p.name and p.name.casefold() == folded]
+        ids = ids or [p.id for p in people if p.name and folded in p.name.casefold()]
+        if not ids:
+            known = [p.name or p.id for p in people]
+            guess = closest(text, known)
+            raise QueryError(
+                f"there is no person '{text}' in collection '{scope.name}'",
+                hint=f"did you mean '{guess}'?" if guess else "see `deerin people list`",
+            )
+        found += ids
+    return found
+
+
+def _resolve_videos(scope: Scope, wanted: tuple[str, ...]) -> list[str]:
+    """Video ids from ids (or their start) and file names."""
+    if not wanted:
+        return []
+    rows = scope.index.rows("videos", None, columns=["video_id", "file"])
+    found: list[str] = []
+    for text in wanted:
+        folded = text.casefold()
+        ids = [r["video_id"] for r in rows if len(text) >= 4 and r["video_id"].startswith(text)]
+        ids = ids or [r["video_id"] for r in rows if r["file"].casefold() == folded]
+        ids = ids or [r["video_id"] for r in rows if folded in r["file"].casefold()]
+        if not ids:
+            guess = closest(text, [r["file"] for r in rows])
+            raise QueryError(
+                f"there is no video '{text}' in collection '{scope.name}'",
+                hint=f"did you mean '{guess}'?" if guess else "give an id or a file name",
+            )
+        found += ids
+    return found
+
+
+def where_clause(table: str, query: Query, people: list[str], videos: list[str]) -> str | None:
+    """The filters as one SQL condition over ``table``'s columns (None: no filter)."""
+    f = query.filters
+    parts: list[str] = []
+    add = parts.append
+    if videos:
+        add(f"video_id IN ({_list(videos)})")
+    if f.years:
+        add(f"year >= {int(f.years[0])} AND year <= {int(f.years[1])}")
+    if f.dates:
+        add(_any([f"date LIKE {sql_text(d + '%')}" for d in f.dates]))
+    if f.identifiers:
+        add(f"identifier IN ({_list(f.identifiers)})")
+    if f.rights:
+        add(_any([f"lower(rights) LIKE {sql_text('%' + r.lower() + '%')}" for r in f.rights]))
+    if f.duration:
+        add(f"length >= {float(f.duration[0])} AND length <= {float(f.duration[1])}")
+    if f.media:
+        add(f"media IN ({_list(f.media)})")
+    if f.places:
+        add(f"array_has_any(places, [{_list([p.lower() for p in f.places])}])")
+    if table == "places" and query.box:
+        south, west, north, east = query.box
+        add(f"lat >= {south} AND lat <= {north} AND lon >= {west} AND lon <= {east}")
+    if table == "passages":
+        _passage_filters(f, parts)
+    elif table == "shots":
+        _shot_filters(f, parts)
+    elif f.langs:
+        add(f"array_has_any(langs, [{_list(f.langs)}])")
+    if people:
+        if table in ("shots", "passages"):
+            add(f"array_has_any(people, [{_list(people)}])")
+        elif table == "faces":
+            add(f"person IN ({_list(people)})")
+    return " AND ".join(f"({p})" for p in parts) or None
+
+
+def _passage_filters(f: Filters, parts: list[str]) -> None:
+    sources = [s for s in f.sources if s != "tags"]
+    sources += [{"speech": "speech", "text": "text"}[h] for h in f.has if h != "faces"]
+    if sources:
+        parts.append(f"source IN ({_list(sources)})")
+    if "faces" in f.has:
+        parts.append("array_length(people) > 0")
+    if f.langs:
+        parts.append(f"lang IN ({_list(f.langs)})")
+    if f.scales:
+        parts.append(f"scale IN ({_list(f.scales)})")
+
+
+def _shot_filters(f: Filters, parts: list[str]) -> None:
+    parts += [f"has_{h} = true" for h in f.has]
+    if f.scales:
+        parts.append(f"scale IN ({_list(f.scales)})")
+    if f.langs:
+        parts.append(f"array_has_any(langs, [{_list(f.langs)}])")
+
+
+def _list(values: Any) -> str:
+    return ", ".join(sql_text(str(v)) for v in values)
+
+
+def _any(conditions: list[str]) -> str:
+    return " OR ".join(f"({c})" for c in conditions)
