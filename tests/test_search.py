@@ -226,7 +226,7 @@ def test_a_person_by_id_by_name_and_by_photo(store: Settings) -> None:
     by_name = run(searcher, 'person:"ada astronaut"')
     assert by_name.hits and {h.file for h in by_name.hits} == {"pictures.mkv"}
     assert by_name.hits[0].start < 3.0  # the astronaut's shot
-    assert by_name.people == {"p0001": "Ada Astronaut"}
+    assert by_name.people == {"c": {"p0001": "Ada Astronaut"}}
     assert by_name.facets["person"] == {"Ada Astronaut": len(by_name.hits)}
     photo = store.data_dir.parent / "face.jpg"
     ImageOps.mirror(astronaut()).save(photo)
@@ -237,6 +237,7 @@ def test_a_person_by_id_by_name_and_by_photo(store: Settings) -> None:
 def test_a_place_by_name_and_by_box(searcher: Searcher) -> None:
     by_name = run(searcher, "place:glasgow")
     assert [h.file for h in by_name.hits] == ["news.mp4"]
+    assert all("Glasgow" in m.method for h in by_name.hits for m in h.matches)  # not Scotland
     start, _ = spoken_word(searcher.settings, "glasgow")
     assert abs(by_name.hits[0].start - start) < 1.0
     assert by_name.hits[0].matches[0].kind == "place"
@@ -256,6 +257,8 @@ def test_filters_on_catalogue_fields_media_and_video(searcher: Searcher) -> None
     assert files(run(searcher, "morning id:NEWS-1")) == {"news.mp4"}
     assert files(run(searcher, "harbour rights:cc-by")) == {"pictures.mkv"}
     assert files(run(searcher, "year:1958")) == {"harbour.wav"}  # filters alone: the videos
+    faces = run(searcher, "has:faces")  # shot filters alone: those shots
+    assert [(h.file, h.shot) for h in faces.hits] == [("pictures.mkv", 0)]
     assert run(searcher, "morning lang:fr").hits == []
     assert files(run(searcher, "morning lang:en")) == {"news.mp4"}
 
@@ -276,8 +279,8 @@ def test_hits_group_by_video(searcher: Searcher) -> None:
 # -- fusion and merging (pure) ------------------------------------------------------
 
 
-def hit(start: float, end: float, method: str, video: str = "v") -> Hit:
-    match = Match(kind="speech", start=start, end=end, text="t", marked="t", method=method,
+def hit(start: float, end: float, method: str, video: str = "v", kind: str = "speech") -> Hit:
+    match = Match(kind=kind, start=start, end=end, text="t", marked="t", method=method,
                   score=1.0)  # fmt: skip
     return Hit(collection="c", video_id=video, file=f"{video}.mp4", media="film", start=start,
                end=end, score=0.0, methods=[method], matches=[match])  # fmt: skip
@@ -295,7 +298,7 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
 def test_neighbours_in_one_video_merge_into_one_range() -> None:
     hits = [hit(0, 2, "m"), hit(2.5, 4, "m"), hit(10, 11, "m"), hit(2.5, 4, "m", video="w")]
     hits = [
-        h.model_copy(update={"score": s}) for h, s in zip(hits, (0.1, 0.3, 0.2, 0.05), strict=True)
+        h.model_copy(update={"score": s}) for h, s in zip(hits, (0.2, 0.3, 0.25, 0.05), strict=True)
     ]
     merged = merge_neighbours(hits, gap=1.0)
     assert [(h.video_id, h.start, h.end) for h in merged] == [
@@ -305,6 +308,27 @@ def test_neighbours_in_one_video_merge_into_one_range() -> None:
     ]
     assert merged[0].score == 0.3
     assert [(h.start, h.end) for h in merge_neighbours(hits, gap=0.0)][:2] == [(2.5, 4), (10, 11)]
+
+
+def test_neighbouring_shots_stay_apart_but_a_moment_joins_its_shot() -> None:
+    shots = [hit(0, 3, "picture", kind="shot"), hit(3, 6, "picture", kind="shot")]
+    spoken = hit(4, 5, "words", kind="speech")
+    for h, score in zip([*shots, spoken], (0.2, 0.2, 0.3), strict=True):
+        h.score = score
+    merged = merge_neighbours([*shots, spoken], gap=1.0)
+    assert [(h.start, h.end) for h in merged] == [(3, 6), (0, 3)]
+    joined = merged[0]
+    assert joined.matches[0].kind == "speech"  # the best match shows first
+    assert [(h.start, h.end) for h in merge_neighbours(shots, gap=1.0)] == [(0, 3), (3, 6)]
+
+
+def test_a_weak_neighbour_does_not_stretch_a_strong_hit() -> None:
+    strong, weak = hit(10, 11, "words"), hit(11.5, 60, "meaning")
+    strong.score, weak.score = 0.03, 0.012
+    assert [(h.start, h.end) for h in merge_neighbours([strong, weak], gap=1.0)] == [
+        (10, 11),
+        (11.5, 60),
+    ]
 
 
 # -- the grammar ---------------------------------------------------------------------
@@ -340,6 +364,9 @@ def test_odd_input_is_read_without_failing(text: str) -> None:
         ("in:speach", "did you mean in:speech"),
         ("scale:huge", "is no shot scale"),
         ("x" * 10_000, f"at most {MAX_QUERY}"),
+        ("-person:ada", "a filter cannot be left out"),
+        ("duration:nan", "is not a number or a range"),
+        ("year:1e999", "is not a number or a range"),
     ],
 )
 def test_what_cannot_be_meant_is_said(text: str, says: str) -> None:
@@ -358,9 +385,12 @@ def test_what_cannot_be_meant_is_said(text: str, says: str) -> None:
         (["person:nobody"], "there is no person 'nobody'"),
         (["ship video:nothing.mp4"], "there is no video 'nothing.mp4'"),
         (["ship", "-c", "nope"], "there is no collection 'nope'"),
-        (["ship", "--mode", "smell"], "--mode smell"),
+        (["ship", "--mode", "smell"], "mode 'smell'"),
         (["ship", "--like", "pictures.mkv:99"], "shot 99 of pictures.mkv is not in the index"),
         (["ship", "--box", "1,2,3"], "write four numbers"),
+        (["ship", "--box", "55,-5,56,-4"], "cannot be combined with words"),
+        (["ship", "--like", "pictures.mkv:²"], "write the video and the shot number"),
+        (["in:speech"], "there are no words to look for"),
     ],
 )
 def test_bad_searches_get_one_line_and_no_traceback(
@@ -449,8 +479,10 @@ def test_the_http_api_answers_like_the_cli(template: Path) -> None:
     thumb = found.json()["hits"][0]["thumbnail"]
     image = client.get(f"/api/thumbnail/{thumb}")
     assert image.status_code == 200 and "max-age" in image.headers["cache-control"]
-    for escape in ("../../../etc/passwd", "..%2F..%2Fcatalogue.sqlite", "catalogue.sqlite"):
+    for escape in ("../../../etc/passwd", "..%2F..%2Fcatalogue.sqlite", "catalogue.sqlite",
+                   "videos/%00x.webp"):  # fmt: skip
         assert client.get(f"/api/thumbnail/{escape}").status_code == 404
+    assert client.get("/api/nothing").json() == {"error": "Not Found"}
 
 
 def test_the_index_takes_a_uri(template: Path, tmp_path: Path) -> None:
@@ -461,4 +493,77 @@ def test_the_index_takes_a_uri(template: Path, tmp_path: Path) -> None:
     catalogue.close()
     report = update_index(where)
     assert report.videos == 3 and (tmp_path / "remote" / "c").is_dir()
-    assert files(run(Searcher(settings), '"new ship"')) == {"news.mp4"}
+    assert run(Searcher(settings), '"new ship"').hits[0].file == "news.mp4"
+
+
+def test_a_table_past_the_threshold_gets_an_ann_index(tmp_path: Path) -> None:
+    """ANN (IVF-HNSW) from ``search.ann_threshold`` rows, scalar indexes on filter columns,
+    filters applied before the vector search, and the nearest row still found."""
+    import numpy as np
+    import pyarrow as pa
+
+    from deerin.index.search_index import TableSpec
+
+    settings = Settings.from_values({"data_dir": tmp_path, "search.ann_threshold": 256})
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(600, 32)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    table = pa.table(
+        {
+            "video_id": [f"v{i % 7}" for i in range(600)],
+            "year": pa.array([1900 + i % 100 for i in range(600)], pa.int32()),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(rows.ravel()), 32),
+        }
+    )
+    index = SearchIndex.open(settings, "c", create=True)
+    index.replace_rows("t", [], table)
+    spec = TableSpec("t", btree=("video_id", "year"), vectors=("vector",))
+    built = index.build_indexes(spec, settings.search.ann_threshold)
+    assert set(built) == {"t.video_id", "t.year", "t.vector"}
+    kinds = {tuple(i.columns): i.index_type for i in index.table("t").list_indices()}
+    assert kinds[("vector",)].upper().startswith("IVF") and kinds[("year",)] == "BTree"
+    found = index.vector_search("t", rows[123], "vector", None, 5, ["video_id", "year"])
+    assert found[0]["year"] == 1900 + 123 % 100 and found[0]["_distance"] < 1e-3
+    filtered = index.vector_search("t", rows[123], "vector", "year < 1950", 5, ["year"])
+    assert len(filtered) == 5 and all(r["year"] < 1950 for r in filtered)
+    index.replace_rows("t", ["v0"], None)
+    assert index.table("t").count_rows("video_id = 'v0'") == 0
+
+
+def test_deerin_serve_answers_over_real_http(template: Path) -> None:
+    """`deerin serve` in its own process, on a free port of this machine only."""
+    import socket
+    import sys
+    import time
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    deerin = Path(sys.executable).with_name("deerin")
+    server = subprocess.Popen(
+        [str(deerin), "--data-dir", str(make_settings(template).data_dir), "serve",
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/openapi.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        query = urllib.parse.urlencode({"q": '\x00\u202e😀 harbour "unclosed'})
+        with urllib.request.urlopen(f"{base}/api/search?{query}", timeout=60) as reply:
+            document = json.loads(reply.read())
+        assert document["hits"] and "Traceback" not in json.dumps(document)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/api/search?q=year%3Anineteen", timeout=30)
+        assert refused.value.code == 400
+        assert "is not a number" in json.loads(refused.value.read())["error"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

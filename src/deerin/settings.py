@@ -407,13 +407,13 @@ class Search(Group):
         "the 'index' folder of the data dir].",
     )
     ann_threshold: int = Field(
-        default=20000,
+        default=10000,
         ge=256,
         description="Rows from which a table's vectors get an approximate nearest-neighbour "
         "index (IVF-HNSW); below it, exact search is fast enough and exact.",
     )
     candidates: int = Field(
-        default=200,
+        default=100,
         ge=10,
         le=10000,
         description="Hits each kind of query fetches before fusion, merging and facets.",

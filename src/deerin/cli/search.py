@@ -6,7 +6,6 @@ same as typing ``year:1950..1969`` (see ``docs/search.md`` for the grammar).
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +20,14 @@ from deerin.pipeline.collection import collection_context
 from deerin.plugins.stage import ItemErrors
 from deerin.retrieve.build import update_index
 from deerin.retrieve.hits import Hit, SearchResult
-from deerin.retrieve.query import MODES, Query, QueryError, ShotRef, parse
+from deerin.retrieve.query import (
+    Query,
+    parse,
+    parse_box,
+    parse_modes,
+    parse_shot,
+    with_collections,
+)
 from deerin.retrieve.search import Searcher
 
 FLAG_FIELDS = ("person", "place", "year", "in", "lang", "video", "scale", "media", "has")
@@ -89,17 +95,14 @@ def search_cmd(
     }  # fmt: skip
     typed = " ".join(f'{name}:"{value}"' for name in FLAG_FIELDS for value in flags[name] or [])
     base = Query(
-        modes=_modes(mode),
+        modes=parse_modes(mode),
         image=image,
         face=face,
-        like=_shot(like) if like else None,
-        box=_box(box) if box else None,
+        like=parse_shot(like) if like else None,
+        box=parse_box(box) if box else None,
     )
-    parsed = parse(f"{query} {typed}", base)
-    parsed = dataclasses.replace(
-        parsed, filters=dataclasses.replace(parsed.filters, collections=tuple(collection or ()))
-    )
-    result = Searcher(settings, collection or None).search(
+    parsed = with_collections(parse(f"{query} {typed}", base), collection or [])
+    result = Searcher(settings, list(parsed.filters.collections) or None).search(
         parsed, limit=limit, offset=offset, group=group, merge=merge
     )
     for warning in result.warnings:
@@ -110,40 +113,14 @@ def search_cmd(
     _show(result, group)
 
 
-def _modes(text: str) -> tuple[str, ...]:
-    modes = tuple(m.strip().lower() for m in text.split(",") if m.strip())
-    wrong = [m for m in modes if m not in MODES]
-    if wrong or not modes:
-        raise QueryError(f"--mode {text}: use {', '.join(MODES)}, or several joined by commas")
-    return modes
-
-
-def _shot(text: str) -> ShotRef:
-    video, _, shot = text.rpartition(":")
-    if not video or not shot.isdigit():
-        raise QueryError(f"--like {text}: write the video and the shot number, e.g. 9f3a2c:12")
-    return ShotRef(video, int(shot))
-
-
-def _box(text: str) -> tuple[float, float, float, float]:
-    try:
-        south, west, north, east = (float(v) for v in text.split(","))
-    except ValueError:
-        raise QueryError(
-            f"--box {text}: write four numbers, SOUTH,WEST,NORTH,EAST", hint="e.g. 55.7,-4.5,56,-4"
-        ) from None
-    if not (-90 <= south <= north <= 90 and -180 <= west <= 180 and -180 <= east <= 180):
-        raise QueryError(f"--box {text}: latitudes go from -90 to 90, south before north")
-    return south, west, north, east
-
-
 def _show(result: SearchResult, group: bool) -> None:
     shown = (
         result.total
         if result.total <= len(result.hits)
         else f"{len(result.hits)} of {result.total}"
     )
-    out.print(f"[bold]{shown} hits[/] ({result.took_ms:.0f} ms)")
+    noun = "hit" if result.total == 1 else "hits"
+    out.print(f"[bold]{shown} {noun}[/] ({result.took_ms:.0f} ms)")
     if result.groups is not None:
         for video in result.groups:
             out.print(f"\n[bold]{escape(video.file)}[/] ({video.video_id[:8]})")
@@ -158,10 +135,11 @@ def _show(result: SearchResult, group: bool) -> None:
         out.print("Nothing found. Try fewer words, another mode (--mode meaning), or no filters.")
 
 
-def _line(hit: Hit, names: dict[str, str], with_file: bool) -> None:
+def _line(hit: Hit, names: dict[str, dict[str, str]], with_file: bool) -> None:
     match = hit.matches[0]
     where = f"{escape(hit.file)} " if with_file else "  "
-    people = ", ".join(names.get(p, p) for p in hit.people)
+    known = names.get(hit.collection, {})
+    people = ", ".join(known.get(p, p) for p in hit.people)
     out.print(
         f"{where}[cyan]{_time(hit.start)}–{_time(hit.end)}[/] [magenta]{match.kind}[/] "
         f"{escape(match.marked[:160])}"
@@ -194,7 +172,6 @@ def index_cmd(
         contexts = [collection_context(f.name, settings, catalogue) for f in folders]
     finally:
         catalogue.close()
-    contexts = [c for c in contexts if c.videos]
     if not contexts:
         raise DeerinError(
             f"there is no collection {collection!r} with videos" if collection else "no videos yet",

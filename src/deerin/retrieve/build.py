@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,15 @@ def people_digest(persons: dict[tuple[str, str], str]) -> str:
     return _digest(sorted(f"{v}/{f}={p}" for (v, f), p in persons.items()))
 
 
+def people_by_video(persons: dict[tuple[str, str], str]) -> dict[str, str]:
+    """Each video's faces and their people, as a short hash (part of its stamp: a merge
+    or split re-indexes only the videos it touches)."""
+    gathered: dict[str, list[str]] = {}
+    for (video, face), person in persons.items():
+        gathered.setdefault(video, []).append(f"{face}={person}")
+    return {video: _digest(sorted(faces)) for video, faces in gathered.items()}
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -155,7 +165,6 @@ def update_index(
     text_model = open_model("text_embeddings", ctx.settings)
     specials = {
         "~format": FORMAT,
-        "~people": people_digest(persons),
         "~text_model": text_model.name,
         "~tags_model": ctx.settings.models.tags,
     }
@@ -165,7 +174,8 @@ def update_index(
         report.rebuilt = "asked for" if rebuild else _why(changed, held)
         index.drop_all()
         held = {}
-    current = {video.id: stamp(ctx.settings.data_dir, video) for video in ctx.videos}
+    people = people_by_video(persons)
+    current = {v.id: stamp(ctx.settings.data_dir, v, people.get(v.id, "")) for v in ctx.videos}
     todo = [v for v in ctx.videos if held.get(v.id) != current[v.id]]
     gone = [vid for vid in held if not vid.startswith("~") and vid not in current]
     report.unchanged = len(ctx.videos) - len(todo)
@@ -191,11 +201,10 @@ def update_index(
 
 
 def _why(changed: list[str], held: dict[str, str]) -> str:
-    if not held:
+    if "~format" not in held:  # never finished being built
         return "new index"
     reasons = {
         "~format": "a newer index format",
-        "~people": "people were merged, split or regrouped",
         "~text_model": "another text embeddings model",
         "~tags_model": "another image model",
     }
@@ -229,15 +238,31 @@ def _index_batch(
         for name, table_rows in units.rows.items():
             rows[name] += table_rows
     for name, table_rows in rows.items():
-        dims = _dims(table_rows, name)
+        table_rows, dims = _one_size(index, name, table_rows, errors)
         table = arrow_table(name, table_rows, dims) if table_rows else None
         index.replace_rows(name, [v.id for v in batch], table)
     return done
 
 
-def _dims(rows: list[dict[str, Any]], name: str) -> dict[str, int]:
-    vector = rows[0].get("vector") if rows else None
-    return {name: len(vector)} if vector is not None else {}
+def _one_size(
+    index: SearchIndex, name: str, rows: list[dict[str, Any]], errors: ItemErrors
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The rows whose vectors fit the table (vectors of one table have one length).
+
+    A video whose shots were embedded by another image model than the rest (its tags
+    stage not rerun after ``models.tags`` changed) loses its picture rows, said.
+    """
+    if not rows or rows[0].get("vector") is None:
+        return rows, {}
+    size = index.vector_size(name) or len(rows[0]["vector"])
+    wrong = {row["video_id"] for row in rows if len(row["vector"]) != size}
+    for video in sorted(wrong):
+        errors.record(
+            f"its {name} vectors come from another model than the index's (length "
+            f"{size}): run `deerin ingest` on it with --redo tags (or text_embeddings)",
+            video_id=video,
+        )
+    return [row for row in rows if row["video_id"] not in wrong], {name: size}
 
 
 def _embed_missing(units: VideoUnits, text_model: Any) -> None:
@@ -255,6 +280,12 @@ def _write_state(index: SearchIndex, keys: list[str], stamps: dict[str, str]) ->
     index.replace_rows(STATE, keys, table)
 
 
+@cache
+def _label_texts(text_model: Any, labels: tuple[str, ...]) -> np.ndarray:
+    """The labels' text vectors, once per process and model (every index needs them)."""
+    return text_model.embed(list(labels))
+
+
 def _write_labels(
     index: SearchIndex, settings: Settings, text_model: Any, errors: ItemErrors
 ) -> None:
@@ -265,7 +296,7 @@ def _write_labels(
         errors.record(f"no text-to-picture bridge: {exc.message}")
         return
     images = np.asarray(tags.label_embeddings(), dtype=np.float32)
-    texts = text_model.embed(list(tags.labels))
+    texts = _label_texts(text_model, tuple(tags.labels))
     table = pa.table(
         {
             "label": pa.array(tags.labels, pa.string()),
@@ -278,4 +309,4 @@ def _write_labels(
             "model": pa.array([tags.name] * len(tags.labels), pa.string()),
         }
     )
-    index.db.create_table(LABELS, table, mode="overwrite")
+    index.put_table(LABELS, table)

@@ -5,8 +5,9 @@ own scale (BM25, cosine); scores of different methods do not compare, ranks do.
 Reciprocal rank fusion (Cormack et al., 2009) adds ``1 / (K + rank)`` over the lists
 that found a unit, so a passage found by words and by meaning rises above one found by
 either. Then hits of one video that touch or lie within ``merge_gap`` seconds merge into
-one time range, as WISE merges neighbouring frames: ten adjacent shots of a harbour
-are one answer, not ten.
+one time range, as WISE merges neighbouring frames: a run of adjacent subtitle cues
+that all say the phrase is one answer, not ten. Only hits of comparable score merge,
+and whole shots stay apart (a shot is already the unit pictures are matched in).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from deerin.retrieve.hits import Hit, Match, VideoGroup
 K = 60  # the constant of reciprocal rank fusion, as in the paper
 WHOLE = frozenset({"summary", "metadata", "video"})  # matches about a whole video or part
 MAX_MATCHES = 20  # matches kept in one merged hit
+COMPARABLE = 0.5  # neighbours merge when the weaker scores at least this share of the other
 
 
 def fuse(ranked_lists: Iterable[list[tuple[str, Hit]]]) -> list[Hit]:
@@ -29,10 +31,11 @@ def fuse(ranked_lists: Iterable[list[tuple[str, Hit]]]) -> list[Hit]:
             gain = 1.0 / (K + rank)
             held = fused.get(key)
             if held is None:
-                fused[key] = hit.model_copy(update={"score": gain})
+                hit.score = gain  # each list's hits are fresh objects: no copy needed
+                fused[key] = hit
                 continue
             matches = _union(held, hit)
-            exact = [m for m in matches if m.marks] or matches  # found words: cut on them
+            exact = [m for m in matches if m.pinned] or matches  # found words: cut on them
             fused[key] = held.model_copy(
                 update={
                     "score": held.score + gain,
@@ -46,14 +49,17 @@ def fuse(ranked_lists: Iterable[list[tuple[str, Hit]]]) -> list[Hit]:
 
 
 def _union(first: Hit, second: Hit) -> list[Match]:
-    """Both hits' matches; one passage found by two methods shows once, its words marked."""
-    ordered = sorted([*first.matches, *second.matches], key=lambda m: (not m.marks, m.start))
+    """Both hits' matches, ``first``'s before ``second``'s, those found by their words
+    ahead; one passage found by two methods shows once, as its words found it."""
+    ordered = sorted(
+        [*first.matches, *second.matches], key=lambda m: (not m.pinned, not m.by_words)
+    )
     seen, kept = set(), []
     for match in ordered:
         if (match.kind, match.text) not in seen:
             seen.add((match.kind, match.text))
             kept.append(match)
-    return sorted(kept, key=lambda m: m.start)[:MAX_MATCHES]
+    return kept[:MAX_MATCHES]
 
 
 def merge_neighbours(hits: list[Hit], gap: float) -> list[Hit]:
@@ -69,13 +75,28 @@ def merge_neighbours(hits: list[Hit], gap: float) -> list[Hit]:
         group.sort(key=lambda h: (h.start, h.end))
         current = group[0]
         for hit in group[1:]:
-            if hit.start <= current.end + gap:
+            if _joins(current, hit, gap):
                 current = _join(current, hit)
             else:
                 merged.append(current)
                 current = hit
         merged.append(current)
     return sorted(merged, key=lambda h: (-h.score, h.file, h.start))
+
+
+def _joins(current: Hit, hit: Hit, gap: float) -> bool:
+    """Whether ``hit`` extends the range ``current``: near it in time, not both whole
+    shots, and of comparable relevance, so that weak neighbours (a long run of passages
+    only loosely about the query) never stretch a strong hit over the whole video."""
+    near = hit.start <= current.end + gap
+    comparable = min(current.score, hit.score) >= COMPARABLE * max(current.score, hit.score)
+    return near and comparable and not (_shots(current) and _shots(hit))
+
+
+def _shots(hit: Hit) -> bool:
+    """A hit of whole shots: shots are already the unit pictures are matched in, so two
+    neighbouring shots stay two answers (a moment inside one still joins it)."""
+    return all(match.kind == "shot" for match in hit.matches)
 
 
 def _whole(hit: Hit) -> bool:
@@ -91,13 +112,13 @@ def _join(first: Hit, second: Hit) -> Hit:
             "start": min(first.start, second.start),
             "end": max(first.end, second.end),
             "methods": list(dict.fromkeys([*best.methods, *other.methods])),
-            "matches": _union(first, second),
+            "matches": _union(best, other),
             "people": sorted({*first.people, *second.people}),
         }
     )
 
 
-def facets(hits: list[Hit], names: dict[str, str]) -> dict[str, dict[str, int]]:
+def facets(hits: list[Hit], names: dict[tuple[str, str], str]) -> dict[str, dict[str, int]]:
     """How many hits fall under each value of each facet (before the limit)."""
     counts: dict[str, Counter[str]] = {
         "video": Counter(),
@@ -105,6 +126,8 @@ def facets(hits: list[Hit], names: dict[str, str]) -> dict[str, dict[str, int]]:
         "media": Counter(),
         "year": Counter(),
         "person": Counter(),
+        "scale": Counter(),
+        "lang": Counter(),
         "collection": Counter(),
     }
     for hit in hits:
@@ -113,10 +136,14 @@ def facets(hits: list[Hit], names: dict[str, str]) -> dict[str, dict[str, int]]:
         counts["collection"][hit.collection] += 1
         if hit.year is not None:
             counts["year"][str(hit.year)] += 1
+        if hit.scale:
+            counts["scale"][hit.scale] += 1
+        if hit.lang:
+            counts["lang"][hit.lang] += 1
         for kind in {m.kind for m in hit.matches}:
             counts["kind"][kind] += 1
         for person in hit.people:
-            counts["person"][names.get(person) or person] += 1
+            counts["person"][names.get((hit.collection, person)) or person] += 1
     return {name: dict(counter.most_common()) for name, counter in counts.items() if counter}
 
 

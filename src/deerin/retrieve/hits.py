@@ -42,6 +42,16 @@ class Match(BaseModel):
     method: str = Field(description="How it was found, e.g. 'words (BM25)'.")
     score: float = Field(description="The method's own score (BM25, or cosine similarity).")
 
+    @property
+    def pinned(self) -> bool:
+        """Speech found by its words: its times are those words', not the passage's."""
+        return bool(self.words and any(word.match for word in self.words))
+
+    @property
+    def by_words(self) -> bool:
+        """Found by the full-text index (its searched words can be marked)."""
+        return "BM25" in self.method
+
 
 class Hit(BaseModel):
     """A stretch of one video (or sound recording) that answers the query."""
@@ -58,6 +68,8 @@ class Hit(BaseModel):
     shot: int | None = Field(None, description="The shot at the best match (films).")
     thumbnail: str | None = Field(None, description="Path of its thumbnail in the data dir.")
     year: int | None = None
+    scale: str | None = Field(None, description="The shot scale at the best match.")
+    lang: str | None = Field(None, description="The language of the best spoken match.")
     people: list[str] = Field(default_factory=list, description="Person ids seen in it.")
 
 
@@ -85,7 +97,10 @@ class SearchResult(BaseModel):
         default_factory=dict, description="Each kind of query that ran, and its method."
     )
     warnings: list[str] = Field(default_factory=list)
-    people: dict[str, str] = Field(default_factory=dict, description="Names of the people seen.")
+    people: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="The names of the people in the hits shown, by collection, then id.",
+    )
     took_ms: float = 0.0
 
 

@@ -2,8 +2,8 @@
 
 The full-text index finds the passage; this finds the words in it, so a spoken hit
 starts and ends on the words said (a supercut cuts there) and the text shows what
-matched. Words compare by a light stem (the index stems too): "harbours" finds
-"harbour", "sailing" finds "sail".
+matched. Words compare by the Snowball English stem, as LanceDB's index compares them:
+"harbours" finds "harbour", "cities" finds "city".
 """
 
 from __future__ import annotations
@@ -11,19 +11,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+
+import snowballstemmer
 
 WORD = re.compile(r"[\w']+")
-SUFFIXES = ("'s", "ing", "es", "ed", "s")
+STEMMER = snowballstemmer.stemmer("english")
 
 
+@cache
 def stem(word: str) -> str:
-    """Lower case, no accents, a common English ending off (long words only)."""
+    """Lower case, no accents (the index folds them too), the Snowball English stem."""
     folded = unicodedata.normalize("NFKD", word.casefold())
     folded = "".join(c for c in folded if not unicodedata.combining(c)).strip("'")
-    for suffix in SUFFIXES:
-        if folded.endswith(suffix) and len(folded) - len(suffix) >= 3:
-            return folded[: -len(suffix)]
-    return folded
+    return STEMMER.stemWord(folded)
 
 
 @dataclass(frozen=True)

@@ -108,12 +108,15 @@ def _bridge(text: str, index: SearchIndex, settings: Settings) -> ImageVector:
 
 def _labels(index: SearchIndex) -> tuple[list[str], np.ndarray, np.ndarray] | None:
     table = index.table(LABELS)
-    return None if table is None else _read_labels(index.uri, table.version)
+    if table is None:
+        return None
+    model = table.search().limit(1).select(["model"]).to_list()[0]["model"]
+    return _read_labels(index.uri, table.version, model)
 
 
 @cache
-def _read_labels(uri: str, version: int) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The labels table, once per process and version (1,000 rows, read whole)."""
+def _read_labels(uri: str, version: int, model: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The labels table, once per process, version and image model (1,000 rows, whole)."""
     import lancedb
 
     table = lancedb.connect(uri).open_table(LABELS).to_arrow()

@@ -21,6 +21,7 @@ naming the fix.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -101,9 +102,9 @@ class Query:
     phrases: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     modes: tuple[str, ...] = ("words", "meaning")  # what free text is matched by
-    image: Path | None = None  # a picture: shots that look like it
+    image: Path | bytes | None = None  # a picture (a file, or its bytes): shots like it
     like: ShotRef | None = None  # shots that look like this one
-    face: Path | None = None  # a photo of a face: where that person appears
+    face: Path | bytes | None = None  # a photo of a face: where that person appears
     box: tuple[float, float, float, float] | None = None  # south, west, north, east
     filters: Filters = field(default_factory=Filters)
     text: str = ""  # the search box as typed (cleaned)
@@ -144,6 +145,11 @@ def parse(text: str, base: Query | None = None) -> Query:
         quoted = raw.startswith('"')
         value = raw.strip('"').strip() if quoted else raw
         if name and name.lower() in FIELDS:
+            if negate:
+                raise QueryError(
+                    f"'-{name}:{value}': a filter cannot be left out, only words can",
+                    hint=f"drop the '-', or search '{name}:' for what you want instead",
+                )
             if value:
                 values.setdefault(name.lower(), []).append(value)
             continue
@@ -243,7 +249,9 @@ def _range(name: str, value: str, kind: type) -> tuple[float, float]:
         high = kind(high_text) if high_text else 1e12
         if not dots:
             high = low
-    except ValueError:
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError("not finite")
+    except (ValueError, OverflowError):
         raise QueryError(
             f"'{name}:{value}' is not a number or a range",
             hint=f"write {name}:1961 or {name}:1950..1969",
@@ -251,3 +259,41 @@ def _range(name: str, value: str, kind: type) -> tuple[float, float]:
     if low > high:
         raise QueryError(f"'{name}:{value}' starts after it ends", hint="swap the two ends")
     return low, high
+
+
+# -- what the command line and the API take beside the search box -------------------
+
+
+def with_collections(query: Query, collections: list[str]) -> Query:
+    """The query limited to ``collections`` too (beside any ``collection:`` typed)."""
+    chosen = tuple(dict.fromkeys((*query.filters.collections, *collections)))
+    return replace(query, filters=replace(query.filters, collections=chosen))
+
+
+def parse_modes(text: str) -> tuple[str, ...]:
+    """``words,meaning`` as a tuple of modes."""
+    modes = tuple(m.strip().lower() for m in text.split(",") if m.strip())
+    if not modes or any(m not in MODES for m in modes):
+        raise QueryError(f"mode {text!r}: use {', '.join(MODES)}, or several joined by commas")
+    return modes
+
+
+def parse_shot(text: str) -> ShotRef:
+    """``VIDEO:SHOT`` (a video's id or file name, and a shot number)."""
+    video, _, shot = text.rpartition(":")
+    if not video or not (shot.isascii() and shot.isdigit()):
+        raise QueryError(f"shot {text!r}: write the video and the shot number, e.g. 9f3a2c:12")
+    return ShotRef(video, int(shot))
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """``SOUTH,WEST,NORTH,EAST`` in degrees."""
+    try:
+        south, west, north, east = (float(v) for v in text.split(","))
+    except ValueError:
+        raise QueryError(
+            f"box {text!r}: write four numbers, SOUTH,WEST,NORTH,EAST", hint="e.g. 55.7,-4.5,56,-4"
+        ) from None
+    if not (-90 <= south <= north <= 90 and -180 <= west <= 180 and -180 <= east <= 180):
+        raise QueryError(f"box {text!r}: latitudes go from -90 to 90, south before north")
+    return south, west, north, east

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ from deerin.index.schemas import People
 from deerin.index.search_index import STATE, IndexMissing, SearchIndex, sql_text
 from deerin.index.store import CollectionFolder
 from deerin.models.backends import open_model
-from deerin.retrieve.build import people_digest, persons_of
+from deerin.retrieve.build import people_by_video, persons_of
 from deerin.retrieve.fusion import facets, fuse, group_by_video, merge_neighbours
 from deerin.retrieve.hits import Hit, HitWord, Match, SearchResult, marked
 from deerin.retrieve.matching import Wanted, text_marks, word_marks
@@ -51,7 +53,8 @@ from deerin.retrieve.units import stamp
 from deerin.settings import Settings
 
 MEANING_FLOOR = 0.3  # cosine below which a passage is not "about" the query (MiniLM)
-PICTURE_FLOOR = 0.0
+POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deerin-search")
+RECHECK_SECONDS = 5.0  # how long a check that the index is up to date holds
 COLUMNS = {  # what each table's hits need (never the vectors)
     "passages": ["video_id", "file", "media", "year", "source", "start", "end", "text",
                  "words", "lang", "shot", "scale", "people", "thumb"],
@@ -68,14 +71,25 @@ Ranked = list[tuple[str, Hit]]
 
 @dataclass
 class Scope:
-    """One collection as a search sees it: its index and its people."""
+    """One collection as a search sees it: its index and its people (read again when a
+    person is named, so a long-running server knows the new name)."""
 
     name: str
     index: SearchIndex
-    people: People | None
+    folder: CollectionFolder
+    _people: tuple[float, People | None] = (-1.0, None)
+
+    @property
+    def people(self) -> People | None:
+        path = self.folder.path(People.file)
+        changed = path.stat().st_mtime if path.exists() else 0.0
+        if changed != self._people[0]:
+            self._people = (changed, artefacts.read(self.folder, People) if changed else None)
+        return self._people[1]
 
     def names(self) -> dict[str, str]:
-        return {p.id: p.name for p in self.people.people if p.name} if self.people else {}
+        people = self.people
+        return {p.id: p.name for p in people.people if p.name} if people else {}
 
 
 class Searcher:
@@ -102,8 +116,7 @@ class Searcher:
                 missing.append(name)
                 continue
             folder = CollectionFolder.for_collection(settings.data_dir, name)
-            people = artefacts.read(folder, People) if folder.path(People.file).exists() else None
-            self.scopes.append(Scope(name, index, people))
+            self.scopes.append(Scope(name, index, folder))
         if not self.scopes:
             which = ", ".join(missing) or "any collection"
             raise IndexMissing(
@@ -112,10 +125,18 @@ class Searcher:
                 hint="run `deerin index` (or `deerin ingest`) first",
             )
         self.missing = missing
+        self._checked: tuple[float, list[str]] | None = None
 
     # -- freshness ------------------------------------------------------------------
     def warnings(self) -> list[str]:
-        """Every way the index is behind the artefacts, said with the command that fixes it."""
+        """Every way the index is behind the artefacts, said with the command that fixes it.
+
+        Checked at most every few seconds (one ``stat`` per video), so a server answering
+        many searches does not pay it on each one.
+        """
+        now = time.monotonic()
+        if self._checked is not None and now - self._checked[0] < RECHECK_SECONDS:
+            return self._checked[1]
         said = [f"collection '{name}' has no search index yet (run `deerin index -c {name}`)"
                 for name in self.missing]  # fmt: skip
         catalogue = open_catalogue(self.settings)
@@ -124,6 +145,7 @@ class Searcher:
                 said += _behind(scope, catalogue.videos(scope.name), self.settings)
         finally:
             catalogue.close()
+        self._checked = (now, said)
         return said
 
     # -- searching ------------------------------------------------------------------
@@ -147,14 +169,23 @@ class Searcher:
             raise QueryError("the limit must be at least 1 and the offset not negative")
         methods: dict[str, str] = {}
         lists: list[Ranked] = []
-        names: dict[str, str] = {}
+        names: dict[tuple[str, str], str] = {}
+        shared: dict[str, ImageVector] = {}  # a query picture is embedded once
+        unknown: list[NotInCollection] = []
         for scope in self._scopes(query.filters):
-            names |= scope.names()
-            lists += _Run(self.settings, scope, query, methods).ranked()
+            try:
+                run = _Run(self.settings, scope, query, methods, shared)
+            except NotInCollection as exc:  # another collection may know it
+                unknown.append(exc)
+                continue
+            names |= {(scope.name, pid): name for pid, name in scope.names().items()}
+            lists += run.ranked()
+        if unknown and len(unknown) == len(self._scopes(query.filters)):
+            raise unknown[0]
         hits = fuse(lists)
         if merge:
             hits = merge_neighbours(hits, self.settings.search.merge_gap)
-        page = hits[offset : offset + limit]
+        page = mark(hits[offset : offset + limit], Wanted.of(query.terms, query.phrases))
         return SearchResult(
             query=query.text,
             total=len(hits),
@@ -163,7 +194,7 @@ class Searcher:
             facets=facets(hits, names),
             methods=methods,
             warnings=self.warnings(),
-            people={p: names[p] for h in page for p in h.people if p in names},
+            people=_named(page, names),
             took_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
@@ -179,21 +210,47 @@ class Searcher:
         return chosen
 
 
+def _named(hits: list[Hit], names: dict[tuple[str, str], str]) -> dict[str, dict[str, str]]:
+    """The names of the people in these hits, by collection (ids repeat across them)."""
+    found: dict[str, dict[str, str]] = {}
+    for hit in hits:
+        for person in hit.people:
+            if (hit.collection, person) in names:
+                found.setdefault(hit.collection, {})[person] = names[(hit.collection, person)]
+    return found
+
+
+def mark(hits: list[Hit], wanted: Wanted) -> list[Hit]:
+    """Mark the searched words in the text of the hits shown (only those: marking every
+    candidate would cost more than the search)."""
+    if not wanted:
+        return hits
+    return [
+        hit.model_copy(update={"matches": [_marked(m, wanted) for m in hit.matches]})
+        for hit in hits
+    ]
+
+
+def _marked(match: Match, wanted: Wanted) -> Match:
+    if not match.by_words:
+        return match
+    marks = text_marks(match.text, wanted)
+    return match.model_copy(update={"marks": marks, "marked": marked(match.text, marks)})
+
+
 def _behind(scope: Scope, videos: list[Any], settings: Settings) -> list[str]:
     held = {r["video_id"]: r["stamp"] for r in scope.index.rows(STATE, None)}
-    current = {v.id: stamp(settings.data_dir, v) for v in videos}
+    people = people_by_video(persons_of(scope.folder))
+    current = {v.id: stamp(settings.data_dir, v, people.get(v.id, "")) for v in videos}
     changed = sum(1 for vid, s in current.items() if vid in held and held[vid] != s)
     new = sum(1 for vid in current if vid not in held)
     gone = sum(1 for vid in held if not vid.startswith("~") and vid not in current)
-    folder = CollectionFolder.for_collection(settings.data_dir, scope.name)
-    people_moved = held.get("~people") != people_digest(persons_of(folder))
-    if not (changed or new or gone or people_moved):
+    if not (changed or new or gone):
         return []
     parts = [
         f"{changed} video(s) changed" if changed else "",
         f"{new} new video(s) not indexed" if new else "",
         f"{gone} removed video(s) still indexed" if gone else "",
-        "people regrouped" if people_moved else "",
     ]
     return [
         f"the search index of '{scope.name}' is older than its artefacts "
@@ -205,41 +262,75 @@ def _behind(scope: Scope, videos: list[Any], settings: Settings) -> list[str]:
 class _Run:
     """One query over one collection: each kind it asks for, as a ranked list."""
 
-    def __init__(self, settings: Settings, scope: Scope, query: Query, methods: dict) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        scope: Scope,
+        query: Query,
+        methods: dict[str, str],
+        shared: dict[str, ImageVector],
+    ) -> None:
         self.settings = settings
         self.scope = scope
         self.query = query
         self.methods = methods
+        self.shared = shared
         self.limit = settings.search.candidates
         self.people = _resolve_people(scope, query.filters.people)
         self.videos = _resolve_videos(scope, query.filters.videos)
+        self.like = _resolve_videos(scope, (query.like.video,), one=True)[0] if query.like else ""
         self.wanted = Wanted.of(query.terms, query.phrases)
 
     def ranked(self) -> list[Ranked]:
         q = self.query
+        if q.box and (q.has_text or q.image or q.like or q.face):
+            raise QueryError(
+                "a box on the map finds the places inside it; it cannot be combined with "
+                "words or pictures",
+                hint="search the box alone (filters may go with it)",
+            )
         lists: list[Ranked] = []
         if q.has_text and "words" in q.modes:
             lists += self._words()
-        if q.terms and "meaning" in q.modes:
+        if q.has_text and "meaning" in q.modes and q.filters.sources != ("tags",):
             lists.append(self._meaning())
         if q.has_text and "picture" in q.modes:
             text = " ".join((*q.terms, *q.phrases))
             lists.append(self._pictures(words_to_picture(text, self.scope.index, self.settings)))
         if q.image is not None:
-            image = open_picture(q.image, self.settings)
-            lists.append(self._pictures(picture_vector(image, self.settings)))
+            lists.append(self._pictures(self._once("image", self._image_vector)))
         if q.like is not None:
-            lists.append(self._pictures(self._shot_vector(), skip=q.like))
+            lists.append(self._pictures(self._shot_vector(), skip=(self.like, q.like.shot)))
         if q.face is not None:
-            image = open_picture(q.face, self.settings, "face photo")
-            lists.append(self._faces(face_vector(image, self.settings, str(q.face))))
+            lists.append(self._faces(self._once("face", self._face_vector)))
         if not lists and self.people:
             lists.append(self._person())
         if not lists and (q.filters.places or q.box):
             lists.append(self._places())
+        if not lists and (q.filters.scales or q.filters.has):
+            lists.append(self._shot_listing())
+        if not lists and q.filters.sources:
+            raise QueryError(
+                "in: says where to look for words; there are no words to look for",
+                hint='add words or a "phrase", e.g. harbour in:speech',
+            )
         if not lists:
             lists.append(self._videos())
         return lists
+
+    def _once(self, name: str, make: Any) -> ImageVector:
+        if name not in self.shared:
+            self.shared[name] = make()
+        return self.shared[name]
+
+    def _image_vector(self) -> ImageVector:
+        assert self.query.image is not None
+        return picture_vector(open_picture(self.query.image, self.settings), self.settings)
+
+    def _face_vector(self) -> ImageVector:
+        assert self.query.face is not None
+        image = open_picture(self.query.face, self.settings, "face photo")
+        return face_vector(image, self.settings, _name(self.query.face))
 
     # -- the kinds --------------------------------------------------------------------
     def _words(self) -> list[Ranked]:
@@ -255,27 +346,24 @@ class _Run:
             return must[0] if len(clauses) == 1 else BooleanQuery(clauses)
 
         self.methods["words"] = "words (BM25 full text, phrases by position)"
-        index, lists = self.scope.index, []
-        sources = self.query.filters.sources
+        index, sources = self.scope.index, self.query.filters.sources
+        asked = []  # (table, text column, how a row becomes a hit)
         if not sources or set(sources) - {"tags"}:
-            rows = index.text_search(
-                "passages",
-                build("text"),
-                self._where("passages"),
-                self.limit,
-                COLUMNS["passages"],
+            asked.append(
+                ("passages", "text", lambda r: self._passage(r, "words (BM25)", r["_score"]))
             )
-            lists.append([self._passage(r, "words (BM25)", r["_score"]) for r in rows])
         if not sources or "tags" in sources:
-            rows = index.text_search(
-                "shots",
-                build("tags"),
-                self._where("shots"),
-                self.limit,
-                COLUMNS["shots"],
+            asked.append(
+                ("shots", "tags", lambda r: self._shot(r, "words (BM25, tags)", r["_score"]))
             )
-            lists.append([self._shot(r, "words (BM25, tags)", r["_score"]) for r in rows])
-        return lists
+
+        def one(table: str, column: str) -> list[dict[str, Any]]:
+            where = self._where(table)
+            return index.text_search(table, build(column), where, self.limit, COLUMNS[table])
+
+        # Both tables at once: LanceDB searches without holding the GIL.
+        found = list(POOL.map(lambda a: one(a[0], a[1]), asked))
+        return [[hit(r) for r in rows] for (_, _, hit), rows in zip(asked, found, strict=True)]
 
     def _meaning(self) -> Ranked:
         embedder = open_model("text_embeddings", self.settings)
@@ -291,17 +379,14 @@ class _Run:
                 found.append(self._passage(row, "meaning", similarity, exact=False))
         return found
 
-    def _pictures(self, image: ImageVector, skip: Any = None) -> Ranked:
+    def _pictures(self, image: ImageVector, skip: tuple[str, int] | None = None) -> Ranked:
         self.methods["picture"] = image.method
         rows = self.scope.index.vector_search(
             "shots", image.vector, "vector", self._where("shots"), self.limit + 1, COLUMNS["shots"]
         )
         found = []
         for row in rows:
-            if skip is not None and (row["video_id"], row["shot"]) == (
-                self._like_video(),
-                skip.shot,
-            ):
+            if (row["video_id"], row["shot"]) == skip:
                 continue
             found.append(self._shot(row, image.method, 1.0 - row["_distance"]))
         return found[: self.limit]
@@ -326,6 +411,12 @@ class _Run:
         rows.sort(key=lambda r: (r["file"], r["start"]))
         return [self._face(r, "person", 1.0) for r in rows]
 
+    def _shot_listing(self) -> Ranked:
+        self.methods["filter"] = "shot filters (scale, faces, text, speech)"
+        rows = self.scope.index.rows("shots", self._where("shots"), self.limit, COLUMNS["shots"])
+        rows.sort(key=lambda r: (r["file"], r["start"]))
+        return [self._shot(r, "shot filters", 1.0) for r in rows]
+
     def _places(self) -> Ranked:
         self.methods["place"] = "place (named in speech, subtitles or on screen)"
         rows = self.scope.index.rows("places", self._where("places"), self.limit, COLUMNS["places"])
@@ -341,8 +432,7 @@ class _Run:
     def _shot_vector(self) -> ImageVector:
         like = self.query.like
         assert like is not None
-        video = self._like_video()
-        where = f"video_id = {sql_text(video)} AND shot = {int(like.shot)}"
+        where = f"video_id = {sql_text(self.like)} AND shot = {int(like.shot)}"
         rows = self.scope.index.rows("shots", where, 1, ["vector", "file"])
         if not rows:
             raise QueryError(
@@ -351,10 +441,6 @@ class _Run:
             )
         vector = np.asarray(rows[0]["vector"], dtype=np.float32)
         return ImageVector(vector, f"picture (more like shot {like.shot} of {rows[0]['file']})")
-
-    def _like_video(self) -> str:
-        assert self.query.like is not None
-        return _resolve_videos(self.scope, (self.query.like.video,))[0]
 
     # -- filters ----------------------------------------------------------------------
     def _where(self, table: str) -> str | None:
@@ -383,12 +469,13 @@ class _Run:
             shot=shot if shot is not None and shot >= 0 else None,
             thumbnail=row.get("thumb") or None,
             year=row.get("year"),
+            scale=row.get("scale") or None,
+            lang=row.get("lang") or None,
             people=list(row.get("people") or ([row["person"]] if row.get("person") else [])),
         )
 
     def _passage(self, row: dict[str, Any], method: str, score: float, exact: bool = True):
         text, start, end = row["text"], row["start"], row["end"]
-        marks = text_marks(text, self.wanted) if exact else []
         words = None
         if row["source"] == "speech" and row["words"]:
             spoken = json.loads(row["words"])
@@ -398,10 +485,10 @@ class _Run:
             if chosen:
                 start, end = spoken[min(chosen)][0], spoken[max(chosen)][1]
         match = Match(
-            kind=row["source"], start=start, end=end, text=text, marked=marked(text, marks),
-            marks=marks, words=words, method=method, score=float(score),
+            kind=row["source"], start=start, end=end, text=text, marked=text, marks=[], words=words,
+            method=method, score=float(score),
         )  # fmt: skip
-        key = f"p:{row['video_id']}:{row['source']}:{row['start']:.3f}:{row['end']:.3f}"
+        key = f"p:{self.scope.name}:{row['video_id']}:{row['source']}:{row['start']:.3f}:{text}"
         return key, self._hit(row, match, start, end)
 
     def _shot(self, row: dict[str, Any], method: str, score: float):
@@ -409,22 +496,23 @@ class _Run:
         said += [f"on screen: {row['text']}" if row["text"] else ""]
         said += [f"caption: {row['caption']}" if row["caption"] else ""]
         text = " · ".join(s for s in said if s) or f"shot {row['shot']}"
-        marks = text_marks(text, self.wanted) if "BM25" in method else []
         match = Match(
-            kind="shot", start=row["start"], end=row["end"], text=text,
-            marked=marked(text, marks), marks=marks, method=method, score=float(score),
+            kind="shot", start=row["start"], end=row["end"], text=text, marked=text, marks=[],
+            words=None, method=method, score=float(score),
         )  # fmt: skip
-        key = f"s:{row['video_id']}:{row['shot']}"
+        key = f"s:{self.scope.name}:{row['video_id']}:{row['shot']}"
         return key, self._hit(row, match, row["start"], row["end"])
 
     def _face(self, row: dict[str, Any], method: str, score: float):
         names = self.scope.names()
         text = names.get(row["person"]) or row["person"] or "an unnamed face"
         match = Match(
-            kind="face", start=row["start"], end=row["end"], text=text, marked=text,
-            method=method, score=float(score),
+            kind="face", start=row["start"], end=row["end"], text=text, marked=text, marks=[],
+            words=None, method=method, score=float(score),
         )  # fmt: skip
-        return f"f:{row['video_id']}:{row['face']}", self._hit(row, match, row["start"], row["end"])
+        return f"f:{self.scope.name}:{row['video_id']}:{row['face']}", self._hit(
+            row, match, row["start"], row["end"]
+        )
 
     def _place(self, row: dict[str, Any]):
         context = row["context"] or row["name"]
@@ -432,20 +520,28 @@ class _Run:
         marks = [(at, at + len(row["name"]))] if at >= 0 else []
         match = Match(
             kind="place", start=row["start"], end=row["end"], text=context,
-            marked=marked(context, marks), marks=marks,
+            marked=marked(context, marks), marks=marks, words=None,
             method=f"place ({row['name']}: {row['lat']:.3f}, {row['lon']:.3f})", score=1.0,
         )  # fmt: skip
-        key = f"l:{row['video_id']}:{row['start']:.3f}:{row['name']}"
+        key = f"l:{self.scope.name}:{row['video_id']}:{row['start']:.3f}:{row['name']}"
         return key, self._hit(row, match, row["start"], row["end"])
 
     def _video(self, row: dict[str, Any]):
         record = json.loads(row["metadata"] or "{}")
         text = " · ".join(f"{k}: {v}" for k, v in record.items() if v) or row["file"]
         match = Match(
-            kind="video", start=0.0, end=row["duration"], text=text, marked=text,
-            method="catalogue filters", score=1.0,
+            kind="video", start=0.0, end=row["duration"], text=text, marked=text, marks=[],
+            words=None, method="catalogue filters", score=1.0,
         )  # fmt: skip
-        return f"v:{row['video_id']}", self._hit(row, match, 0.0, row["duration"])
+        return f"v:{self.scope.name}:{row['video_id']}", self._hit(row, match, 0.0, row["duration"])
+
+
+class NotInCollection(QueryError):
+    """A person or video one collection does not have (another searched may)."""
+
+
+def _name(source: Path | bytes) -> str:
+    return str(source) if isinstance(source, Path) else "the uploaded picture"
 
 
 def _excluded(text: str, column: str) -> Any:
@@ -468,7 +564,7 @@ def _resolve_people(scope: Scope, wanted: tuple[str, ...]) -> list[str]:
         if not ids:
             known = [p.name or p.id for p in people]
             guess = closest(text, known)
-            raise QueryError(
+            raise NotInCollection(
                 f"there is no person '{text}' in collection '{scope.name}'",
                 hint=f"did you mean '{guess}'?" if guess else "see `deerin people list`",
             )
@@ -476,8 +572,8 @@ def _resolve_people(scope: Scope, wanted: tuple[str, ...]) -> list[str]:
     return found
 
 
-def _resolve_videos(scope: Scope, wanted: tuple[str, ...]) -> list[str]:
-    """Video ids from ids (or their start) and file names."""
+def _resolve_videos(scope: Scope, wanted: tuple[str, ...], one: bool = False) -> list[str]:
+    """Video ids from ids (or their start) and file names (``one``: each must name one)."""
     if not wanted:
         return []
     rows = scope.index.rows("videos", None, columns=["video_id", "file"])
@@ -489,10 +585,13 @@ def _resolve_videos(scope: Scope, wanted: tuple[str, ...]) -> list[str]:
         ids = ids or [r["video_id"] for r in rows if folded in r["file"].casefold()]
         if not ids:
             guess = closest(text, [r["file"] for r in rows])
-            raise QueryError(
+            raise NotInCollection(
                 f"there is no video '{text}' in collection '{scope.name}'",
                 hint=f"did you mean '{guess}'?" if guess else "give an id or a file name",
             )
+        if one and len(ids) > 1:
+            names = ", ".join(sorted(r["file"] for r in rows if r["video_id"] in ids)[:5])
+            raise QueryError(f"'{text}' names several videos: {names}", hint="give more of it")
         found += ids
     return found
 
@@ -516,7 +615,9 @@ def where_clause(table: str, query: Query, people: list[str], videos: list[str])
         add(f"length >= {float(f.duration[0])} AND length <= {float(f.duration[1])}")
     if f.media:
         add(f"media IN ({_list(f.media)})")
-    if f.places:
+    if f.places and table == "places":  # the mentions of that place, not their neighbours
+        add(f"lower(name) IN ({_list([p.lower() for p in f.places])})")
+    elif f.places:  # elsewhere: in videos that mention it
         add(f"array_has_any(places, [{_list([p.lower() for p in f.places])}])")
     if table == "places" and query.box:
         south, west, north, east = query.box
@@ -537,19 +638,22 @@ def where_clause(table: str, query: Query, people: list[str], videos: list[str])
 
 def _passage_filters(f: Filters, parts: list[str]) -> None:
     sources = [s for s in f.sources if s != "tags"]
-    sources += [{"speech": "speech", "text": "text"}[h] for h in f.has if h != "faces"]
     if sources:
         parts.append(f"source IN ({_list(sources)})")
-    if "faces" in f.has:
-        parts.append("array_length(people) > 0")
-    if f.langs:
-        parts.append(f"lang IN ({_list(f.langs)})")
+    has = {"speech": "source = 'speech'", "text": "source = 'text'",
+           "faces": "array_length(people) > 0"}  # fmt: skip
+    if f.has:
+        parts.append(_any([has[h] for h in f.has]))
+    if f.langs:  # the passage's own language, else (a text on screen) its video's
+        langs = _list(f.langs)
+        parts.append(f"lang IN ({langs}) OR (lang = '' AND array_has_any(langs, [{langs}]))")
     if f.scales:
         parts.append(f"scale IN ({_list(f.scales)})")
 
 
 def _shot_filters(f: Filters, parts: list[str]) -> None:
-    parts += [f"has_{h} = true" for h in f.has]
+    if f.has:
+        parts.append(_any([f"has_{h} = true" for h in f.has]))
     if f.scales:
         parts.append(f"scale IN ({_list(f.scales)})")
     if f.langs:

@@ -78,7 +78,7 @@ SPECS = {
     ),
     "faces": TableSpec(
         "faces",
-        btree=FACET_INDEXES["btree"],
+        btree=(*FACET_INDEXES["btree"], "person"),
         bitmap=FACET_INDEXES["bitmap"],
         labels=FACET_INDEXES["labels"],
         vectors=("vector",),
@@ -174,8 +174,9 @@ def schema(table: str, dims: dict[str, int]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def stamp(data_dir: Path, video: VideoRow) -> str:
-    """What a video's rows were built from: when its artefacts last changed, and its record.
+def stamp(data_dir: Path, video: VideoRow, people: str) -> str:
+    """What a video's rows were built from: when its artefacts last changed, its catalogue
+    record, and who its faces are (``people``, a digest).
 
     A stage publishes by renaming its manifest into ``stages/``, which moves the folder's
     modification time; so one ``stat`` per video tells whether the index is behind.
@@ -186,7 +187,7 @@ def stamp(data_dir: Path, video: VideoRow) -> str:
     except OSError:
         changed = 0
     record = json.dumps(video.metadata, sort_keys=True, ensure_ascii=False)
-    return f"{changed}:{hashlib.sha256(record.encode()).hexdigest()[:12]}"
+    return f"{changed}:{hashlib.sha256(record.encode()).hexdigest()[:12]}:{people}"
 
 
 @dataclass

@@ -10,21 +10,28 @@ dir's thumbnails and people folders, never by a path that leaves them.
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
-from dataclasses import replace
+import time
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deerin.errors import DeerinError
 from deerin.index.search_index import IndexMissing
 from deerin.retrieve.hits import SearchResult
-from deerin.retrieve.query import MODES, QueryError, ShotRef, parse
 from deerin.retrieve.query import Query as SearchQuery
+from deerin.retrieve.query import (
+    QueryError,
+    parse,
+    parse_box,
+    parse_modes,
+    parse_shot,
+    with_collections,
+)
 from deerin.retrieve.search import Searcher
 from deerin.settings import Settings
 
@@ -34,18 +41,25 @@ THUMBNAIL_SUFFIXES = (".webp", ".jpg", ".jpeg", ".png")
 
 
 class Searchers:
-    """One :class:`Searcher` per set of collections, opened on first use and kept."""
+    """One :class:`Searcher` per set of collections, opened on first use and kept; one
+    that lacked an index is opened again after a while (an ingest may have built it)."""
+
+    REOPEN_SECONDS = 30.0
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._open: dict[tuple[str, ...], Searcher] = {}
+        self._open: dict[tuple[str, ...], tuple[float, Searcher]] = {}
         self._lock = threading.Lock()
 
-    def get(self, collections: tuple[str, ...]) -> Searcher:
+    def get(self, collections: list[str] | None) -> Searcher:
+        key = tuple(sorted(set(collections or ())))
         with self._lock:
-            if collections not in self._open:
-                self._open[collections] = Searcher(self.settings, list(collections) or None)
-            return self._open[collections]
+            opened, searcher = self._open.get(key, (0.0, None))
+            stale = searcher is not None and searcher.missing
+            if searcher is None or (stale and time.monotonic() - opened > self.REOPEN_SECONDS):
+                searcher = Searcher(self.settings, list(key) or None)
+                self._open[key] = (time.monotonic(), searcher)
+            return searcher
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -75,12 +89,14 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> SearchResult:
         """Search with the query grammar; hits best first, with facets."""
         base = SearchQuery(
-            modes=_modes(mode), like=_like(like) if like else None, box=_box(box) if box else None
+            modes=parse_modes(mode),
+            like=parse_shot(like) if like else None,
+            box=parse_box(box) if box else None,
         )
         return _run(searchers, q, base, collection, limit, offset, group, merge)
 
     @app.post("/api/search/picture", response_model=SearchResult, tags=["search"])
-    async def search_picture(
+    def search_picture(
         file: Annotated[UploadFile, File(description="A picture (JPEG, PNG, WebP).")],
         q: Annotated[str, Form(description="Filters or words to combine with it.")] = "",
         kind: Annotated[str, Form(description="picture (shots like it) or face.")] = "picture",
@@ -90,17 +106,11 @@ def create_app(settings: Settings) -> FastAPI:
         """Shots that look like a picture, or where the person in a photo appears."""
         if kind not in ("picture", "face"):
             raise QueryError(f"kind {kind!r}: use picture or face")
-        data = await file.read(UPLOAD_LIMIT + 1)
+        data = file.file.read(UPLOAD_LIMIT + 1)  # a plain def: FastAPI runs it in a thread
         if len(data) > UPLOAD_LIMIT:
             raise _TooLarge(f"the picture is over {UPLOAD_LIMIT // (1024 * 1024)} MB")
-        folder = settings.data_dir / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".upload") as handle:
-            handle.write(data)
-            handle.flush()
-            path = Path(handle.name)
-            base = SearchQuery(**({"image": path} if kind == "picture" else {"face": path}))
-            return _run(searchers, q, base, collection, limit, 0, False, True)
+        base = SearchQuery(**({"image": data} if kind == "picture" else {"face": data}))
+        return _run(searchers, q, base, collection, limit, 0, False, True)
 
     @app.get("/api/thumbnail/{path:path}", tags=["files"])
     def thumbnail(path: str) -> FileResponse:
@@ -127,38 +137,18 @@ def _run(
     group: bool,
     merge: bool,
 ) -> SearchResult:
-    chosen = tuple(collections or ())
-    query = parse(text, base)
-    query = replace(query, filters=replace(query.filters, collections=chosen))
-    return searchers.get(chosen).search(query, limit=limit, offset=offset, group=group, merge=merge)
-
-
-def _modes(text: str) -> tuple[str, ...]:
-    modes = tuple(m.strip() for m in text.split(",") if m.strip())
-    if not modes or any(m not in MODES for m in modes):
-        raise QueryError(f"mode {text!r}: use {', '.join(MODES)}")
-    return modes
-
-
-def _like(text: str) -> ShotRef:
-    video, _, shot = text.rpartition(":")
-    if not video or not shot.isdigit():
-        raise QueryError(f"like {text!r}: write VIDEO:SHOT, e.g. 9f3a2c:12")
-    return ShotRef(video, int(shot))
-
-
-def _box(text: str) -> tuple[float, float, float, float]:
-    try:
-        south, west, north, east = (float(v) for v in text.split(","))
-    except ValueError:
-        raise QueryError(f"box {text!r}: write SOUTH,WEST,NORTH,EAST in degrees") from None
-    return south, west, north, east
+    query = with_collections(parse(text, base), collections or [])
+    searcher = searchers.get(list(query.filters.collections))
+    return searcher.search(query, limit=limit, offset=offset, group=group, merge=merge)
 
 
 def _inside(root: Path, relative: str) -> Path:
     """A thumbnail under the data dir, refusing anything that would leave it."""
     base = root.resolve()
-    target = (base / relative).resolve()
+    try:
+        target = (base / relative).resolve()
+    except (OSError, ValueError):  # a NUL byte, a loop of links
+        raise _NotFound(f"no thumbnail {relative!r}") from None
     allowed = target.is_relative_to(base / "videos") or target.is_relative_to(base / "collections")
     if not allowed or target.suffix.lower() not in THUMBNAIL_SUFFIXES or not target.is_file():
         raise _NotFound(f"no thumbnail {relative!r}")
@@ -182,6 +172,10 @@ def _errors(app: FastAPI) -> None:
         if isinstance(exc, _TooLarge):
             return reply(413, exc.message)
         return reply(400, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return reply(exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
