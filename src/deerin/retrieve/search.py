@@ -290,15 +290,21 @@ class _Run:
                 hint="search the box alone (filters may go with it)",
             )
         lists: list[Ranked] = []
+        pictures = self.scope.index.table("shots") is not None  # sound only: no pictures
         if q.has_text and "words" in q.modes:
             lists += self._words()
         if q.has_text and "meaning" in q.modes and q.filters.sources != ("tags",):
             lists.append(self._meaning())
         if q.has_text and "picture" in q.modes:
             text = " ".join((*q.terms, *q.phrases))
-            lists.append(self._pictures(words_to_picture(text, self.scope.index, self.settings)))
+            index = self.scope.index
+            lists.append(
+                self._pictures(words_to_picture(text, index, self.settings)) if pictures else []
+            )
         if q.image is not None:
-            lists.append(self._pictures(self._once("image", self._image_vector)))
+            lists.append(
+                self._pictures(self._once("image", self._image_vector)) if pictures else []
+            )
         if q.like is not None:
             lists.append(self._pictures(self._shot_vector(), skip=(self.like, q.like.shot)))
         if q.face is not None:
