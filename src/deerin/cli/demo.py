@@ -48,6 +48,8 @@ def demo(
         f"\n  text events    {short} export {video} --layer text --format vtt"
         f"\n  tech events    {short} export {video} --layer tech --format csv"
         f"\n  transcript     {short} export {video} --layer transcript --format vtt"
+        f"\n  search         {short} search archive"
+        f"\n  search API     {short} serve   (then http://127.0.0.1:8765/docs)"
         f"\n  status         {short} status"
     )
 
