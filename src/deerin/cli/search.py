@@ -76,7 +76,11 @@ def search_cmd(
     ] = "words,meaning",
     collection: Annotated[
         list[str] | None,
-        typer.Option("--collection", "-c", help="Search only this collection [default: all]."),
+        typer.Option(
+            "--collection",
+            "-c",
+            help="Search only this collection (repeatable; default: every one).",
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Hits to show.")] = 20,
     offset: Annotated[int, typer.Option("--offset", help="Hits to skip (pagination).")] = 0,
@@ -157,7 +161,7 @@ def _time(seconds: float) -> str:
 def index_cmd(
     ctx: typer.Context,
     collection: Annotated[
-        str | None, typer.Option("--collection", "-c", help="Collection [default: every one].")
+        str | None, typer.Option("--collection", "-c", help="Collection (default: every one).")
     ] = None,
     rebuild: Annotated[
         bool,
