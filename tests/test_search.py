@@ -567,3 +567,20 @@ def test_deerin_serve_answers_over_real_http(template: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_index_follows_changed_and_removed_videos(store: Settings) -> None:
+    catalogue = open_catalogue(store)
+    videos = {Path(v.path).name: v.id for v in catalogue.videos("c")}
+    stages = store.data_dir / "videos" / videos["news.mp4"][:2] / videos["news.mp4"] / "stages"
+    (stages / "touch.json").write_text("{}")  # as a stage rerun would
+    code, output = cli(store, "index", "-c", "c")
+    assert code == 0 and "1 indexed, 2 unchanged, 0 removed" in output, output
+    catalogue.forget_video(videos["harbour.wav"])
+    catalogue.close()
+    code, output = cli(store, "index", "-c", "c")
+    assert code == 0 and "0 indexed, 2 unchanged, 1 removed" in output, output
+    index = SearchIndex.open(store, "c")
+    gone = f"video_id = '{videos['harbour.wav']}'"
+    assert all(index.table(t).count_rows(gone) == 0 for t in ("passages", "videos"))
+    assert "harbour.wav" not in files(run(Searcher(store), "harbour"))
