@@ -256,6 +256,7 @@ def test_filters_on_catalogue_fields_media_and_video(searcher: Searcher) -> None
     assert files(run(searcher, "harbour video:harbour.wav")) == {"harbour.wav"}
     assert files(run(searcher, "morning id:NEWS-1")) == {"news.mp4"}
     assert files(run(searcher, "harbour rights:cc-by")) == {"pictures.mkv"}
+    assert run(searcher, "harbour rights:cc_by").hits == []  # _ is no wildcard
     assert files(run(searcher, "year:1958")) == {"harbour.wav"}  # filters alone: the videos
     faces = run(searcher, "has:faces")  # shot filters alone: those shots
     assert [(h.file, h.shot) for h in faces.hits] == [("pictures.mkv", 0)]

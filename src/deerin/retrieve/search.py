@@ -612,11 +612,11 @@ def where_clause(table: str, query: Query, people: list[str], videos: list[str])
     if f.years:
         add(f"year >= {int(f.years[0])} AND year <= {int(f.years[1])}")
     if f.dates:
-        add(_any([f"date LIKE {sql_text(d + '%')}" for d in f.dates]))
+        add(_any([f"date LIKE {_like_pattern(d, '', '%')}" for d in f.dates]))
     if f.identifiers:
         add(f"identifier IN ({_list(f.identifiers)})")
     if f.rights:
-        add(_any([f"lower(rights) LIKE {sql_text('%' + r.lower() + '%')}" for r in f.rights]))
+        add(_any([f"lower(rights) LIKE {_like_pattern(r.lower(), '%', '%')}" for r in f.rights]))
     if f.duration:
         add(f"length >= {float(f.duration[0])} AND length <= {float(f.duration[1])}")
     if f.media:
@@ -664,6 +664,12 @@ def _shot_filters(f: Filters, parts: list[str]) -> None:
         parts.append(f"scale IN ({_list(f.scales)})")
     if f.langs:
         parts.append(f"array_has_any(langs, [{_list(f.langs)}])")
+
+
+def _like_pattern(value: str, before: str, after: str) -> str:
+    """A LIKE pattern matching ``value`` literally (its % and _ are no wildcards)."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{sql_text(before + escaped + after)} ESCAPE '\\'"
 
 
 def _list(values: Any) -> str:
