@@ -228,6 +228,8 @@ def test_a_person_by_id_by_name_and_by_photo(store: Settings) -> None:
     assert by_name.hits[0].start < 3.0  # the astronaut's shot
     assert by_name.people == {"c": {"p0001": "Ada Astronaut"}}
     assert by_name.facets["person"] == {"Ada Astronaut": len(by_name.hits)}
+    typed = run(searcher, "ada", modes=("words",))  # a name typed as words finds her too
+    assert any("person (named Ada Astronaut)" in h.methods for h in typed.hits)
     photo = store.data_dir.parent / "face.jpg"
     ImageOps.mirror(astronaut()).save(photo)
     by_photo = run(searcher, "", face=photo)

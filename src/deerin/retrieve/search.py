@@ -40,7 +40,7 @@ from deerin.models.backends import open_model
 from deerin.retrieve.build import people_by_video, persons_of
 from deerin.retrieve.fusion import facets, fuse, group_by_video, merge_neighbours
 from deerin.retrieve.hits import Hit, HitWord, Match, SearchResult, marked
-from deerin.retrieve.matching import Wanted, text_marks, word_marks
+from deerin.retrieve.matching import WORD, Wanted, stem, text_marks, word_marks
 from deerin.retrieve.pictures import (
     ImageVector,
     face_vector,
@@ -293,6 +293,7 @@ class _Run:
         pictures = self.scope.index.table("shots") is not None  # sound only: no pictures
         if q.has_text and "words" in q.modes:
             lists += self._words()
+            lists.append(self._named())
         if q.has_text and "meaning" in q.modes and q.filters.sources != ("tags",):
             lists.append(self._meaning())
         if q.has_text and "picture" in q.modes:
@@ -409,13 +410,25 @@ class _Run:
             if 1.0 - r["_distance"] >= floor
         ]
 
-    def _person(self) -> Ranked:
+    def _person(self, people: list[str] | None = None, method: str = "person") -> Ranked:
+        """Every face of the people asked for (``person:``, or named by the words)."""
         self.methods["person"] = "person (faces grouped by the people step)"
-        rows = self.scope.index.rows(
-            "faces", self._where("faces"), self.limit * 5, COLUMNS["faces"]
-        )
+        where = where_clause("faces", self.query, people or self.people, self.videos)
+        rows = self.scope.index.rows("faces", where, self.limit * 5, COLUMNS["faces"])
         rows.sort(key=lambda r: (r["file"], r["start"]))
-        return [self._face(r, "person", 1.0) for r in rows]
+        return [self._face(r, method, 1.0) for r in rows]
+
+    def _named(self) -> Ranked:
+        """People of the collection whose name holds every word searched: the people
+        are units of the index too, so typing a name finds where that person is seen."""
+        words = {stem(w) for text in (*self.query.terms, *self.query.phrases)
+                 for w in WORD.findall(text)}  # fmt: skip
+        people = self.scope.people.people if self.scope.people else []
+        named = [p for p in people if p.name and words <= {stem(w) for w in WORD.findall(p.name)}]
+        if not named:
+            return []
+        label = ", ".join(sorted({p.name or p.id for p in named}))
+        return self._person([p.id for p in named], f"person (named {label})")
 
     def _shot_listing(self) -> Ranked:
         self.methods["filter"] = "shot filters (scale, faces, text, speech)"
