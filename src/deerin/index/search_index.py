@@ -223,11 +223,7 @@ class SearchIndex:
             # candidates re-ranked on the full vectors (scalar quantisation is lossy):
             # recall@10 0.992 -> 1.0 at 100k for 20 % more time (bench/search_scale.py).
             query = query.nprobes(20).ef(max(limit * 2 * REFINE, 64)).refine_factor(REFINE)
-        if where:
-            query = query.where(where, prefilter=True)
-        if columns:
-            query = query.select([*columns, "_distance"])
-        return query.to_list()
+        return _answer(query, where, columns, "_distance")
 
     def text_search(
         self,
@@ -241,12 +237,7 @@ class SearchIndex:
         table = self.table(name)
         if table is None:
             return []
-        search = table.search(query).limit(limit)
-        if where:
-            search = search.where(where, prefilter=True)
-        if columns:
-            search = search.select([*columns, "_score"])
-        return search.to_list()
+        return _answer(table.search(query).limit(limit), where, columns, "_score")
 
     def rows(
         self,
@@ -259,10 +250,16 @@ class SearchIndex:
         table = self.table(name)
         if table is None:
             return []
-        search = table.search()
-        if where:
-            search = search.where(where)
-        if columns:
-            search = search.select(columns)
-        search = search.limit(limit) if limit is not None else search.limit(table.count_rows())
-        return search.to_list()
+        everything = table.search().limit(limit if limit is not None else table.count_rows())
+        return _answer(everything, where, columns)
+
+
+def _answer(
+    query: Any, where: str | None, columns: list[str] | None, score: str | None = None
+) -> list[dict[str, Any]]:
+    """A LanceDB query filtered first (on the scalar indexes), its columns (and score)."""
+    if where:
+        query = query.where(where, prefilter=True)
+    if columns:
+        query = query.select([*columns, score] if score else columns)
+    return query.to_list()

@@ -15,7 +15,8 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from deerin.index.catalogue import VideoRow
 from deerin.index.schemas import People
 from deerin.index.search_index import LABELS, STATE, SearchIndex
 from deerin.models.backends import open_model
+from deerin.models.resolver import resolve
 from deerin.models.weights import ModelError
 from deerin.plugins.stage import ItemErrors, StageOutput
 from deerin.plugins.step import CollectionContext, CollectionStep
@@ -161,11 +163,10 @@ def update_index(
     errors = errors or ItemErrors()
     report = IndexReport()
     index = _index(ctx)
-    persons = persons_of(ctx)
-    text_model = open_model("text_embeddings", ctx.settings)
+    text_model = _Lazy(lambda: open_model("text_embeddings", ctx.settings))
     specials = {
         "~format": FORMAT,
-        "~text_model": text_model.name,
+        "~text_model": resolve("text_embeddings", ctx.settings).name,
         "~tags_model": ctx.settings.models.tags,
     }
     held = {r["video_id"]: r["stamp"] for r in index.rows(STATE, None)}
@@ -174,12 +175,12 @@ def update_index(
         report.rebuilt = "asked for" if rebuild else _why(changed, held)
         index.drop_all()
         held = {}
-    people = people_by_video(persons)
-    current = {v.id: stamp(ctx.settings.data_dir, v, people.get(v.id, "")) for v in ctx.videos}
+    persons = persons_of(ctx)
+    current = current_stamps(ctx.settings.data_dir, ctx.videos, persons)
     todo = [v for v in ctx.videos if held.get(v.id) != current[v.id]]
     gone = [vid for vid in held if not vid.startswith("~") and vid not in current]
     report.unchanged = len(ctx.videos) - len(todo)
-    sources = Sources(ctx.settings.data_dir, persons, text_model.name)
+    sources = Sources(ctx.settings.data_dir, persons, specials["~text_model"])
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
         done = _index_batch(index, batch, sources, text_model, errors)
@@ -198,6 +199,28 @@ def update_index(
         report.indexes += index.build_indexes(spec, ctx.settings.search.ann_threshold)
     report.rows = {name: _count(index, name) for name in SPECS}
     return report
+
+
+def current_stamps(
+    data_dir: Path, videos: list[VideoRow], persons: dict[tuple[str, str], str]
+) -> dict[str, str]:
+    """Each video's stamp now (what the index's ``state`` table holds when up to date)."""
+    people = people_by_video(persons)
+    return {video.id: stamp(data_dir, video, people.get(video.id, "")) for video in videos}
+
+
+class _Lazy:
+    """The text model, loaded on first use: an update with nothing to do loads nothing."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load = load
+
+    @cached_property
+    def model(self) -> Any:
+        return self._load()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.model.embed(texts)
 
 
 def _why(changed: list[str], held: dict[str, str]) -> str:
@@ -287,7 +310,7 @@ def _label_texts(text_model: Any, labels: tuple[str, ...]) -> np.ndarray:
 
 
 def _write_labels(
-    index: SearchIndex, settings: Settings, text_model: Any, errors: ItemErrors
+    index: SearchIndex, settings: Settings, text_model: _Lazy, errors: ItemErrors
 ) -> None:
     """The ImageNet labels in both spaces: text search reaches pictures through them."""
     try:
@@ -296,7 +319,7 @@ def _write_labels(
         errors.record(f"no text-to-picture bridge: {exc.message}")
         return
     images = np.asarray(tags.label_embeddings(), dtype=np.float32)
-    texts = _label_texts(text_model, tuple(tags.labels))
+    texts = _label_texts(text_model.model, tuple(tags.labels))
     table = pa.table(
         {
             "label": pa.array(tags.labels, pa.string()),

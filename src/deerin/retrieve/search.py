@@ -37,7 +37,7 @@ from deerin.index.schemas import People
 from deerin.index.search_index import STATE, IndexMissing, SearchIndex, sql_text
 from deerin.index.store import CollectionFolder
 from deerin.models.backends import open_model
-from deerin.retrieve.build import people_by_video, persons_of
+from deerin.retrieve.build import current_stamps, persons_of
 from deerin.retrieve.fusion import facets, fuse, group_by_video, merge_neighbours
 from deerin.retrieve.hits import Hit, HitWord, Match, SearchResult, marked
 from deerin.retrieve.matching import WORD, Wanted, stem, text_marks, word_marks
@@ -49,7 +49,6 @@ from deerin.retrieve.pictures import (
     words_to_picture,
 )
 from deerin.retrieve.query import Filters, Query, QueryError
-from deerin.retrieve.units import stamp
 from deerin.settings import Settings
 
 MEANING_FLOOR = 0.3  # cosine below which a passage is not "about" the query (MiniLM)
@@ -172,7 +171,8 @@ class Searcher:
         names: dict[tuple[str, str], str] = {}
         shared: dict[str, ImageVector] = {}  # a query picture is embedded once
         unknown: list[NotInCollection] = []
-        for scope in self._scopes(query.filters):
+        scopes = self._scopes(query.filters)
+        for scope in scopes:
             try:
                 run = _Run(self.settings, scope, query, methods, shared)
             except NotInCollection as exc:  # another collection may know it
@@ -180,7 +180,7 @@ class Searcher:
                 continue
             names |= {(scope.name, pid): name for pid, name in scope.names().items()}
             lists += run.ranked()
-        if unknown and len(unknown) == len(self._scopes(query.filters)):
+        if unknown and len(unknown) == len(scopes):
             raise unknown[0]
         hits = fuse(lists)
         if merge:
@@ -240,8 +240,7 @@ def _marked(match: Match, wanted: Wanted) -> Match:
 
 def _behind(scope: Scope, videos: list[Any], settings: Settings) -> list[str]:
     held = {r["video_id"]: r["stamp"] for r in scope.index.rows(STATE, None)}
-    people = people_by_video(persons_of(scope.folder))
-    current = {v.id: stamp(settings.data_dir, v, people.get(v.id, "")) for v in videos}
+    current = current_stamps(settings.data_dir, videos, persons_of(scope.folder))
     changed = sum(1 for vid, s in current.items() if vid in held and held[vid] != s)
     new = sum(1 for vid in current if vid not in held)
     gone = sum(1 for vid in held if not vid.startswith("~") and vid not in current)
@@ -280,6 +279,10 @@ class _Run:
         self.videos = _resolve_videos(scope, query.filters.videos)
         self.like = _resolve_videos(scope, (query.like.video,), one=True)[0] if query.like else ""
         self.wanted = Wanted.of(query.terms, query.phrases)
+        excluded = query.excluded
+        self.unwanted = Wanted.of(
+            tuple(e for e in excluded if " " not in e), tuple(e for e in excluded if " " in e)
+        )
 
     def ranked(self) -> list[Ranked]:
         q = self.query
@@ -466,11 +469,7 @@ class _Run:
         return where_clause(table, self.query, self.people, self.videos)
 
     def _excluded_in(self, text: str) -> bool:
-        if not self.query.excluded:
-            return False
-        return bool(text_marks(text, Wanted.of((), self.query.excluded))) or bool(
-            text_marks(text, Wanted.of(self.query.excluded, ()))
-        )
+        return bool(self.unwanted) and bool(text_marks(text, self.unwanted))
 
     # -- rows into hits -----------------------------------------------------------------
     def _hit(self, row: dict[str, Any], match: Match, start: float, end: float) -> Hit:
