@@ -11,10 +11,13 @@ run_demo=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-# 1. System programs: ffmpeg (decode, probe, proxies) and espeak-ng (demo narration).
+# 1. System programs: ffmpeg (decode, probe, proxies), espeak-ng (demo narration) and
+#    Chromium (the web app's browser tests drive it; Playwright's own download cannot work
+#    offline).
 missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   say "installing system packages: ${missing[*]}"
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"

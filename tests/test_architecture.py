@@ -28,7 +28,7 @@ ALLOWED = {
     "index": {"errors", "settings"},
     "media": {"errors", "settings", "index"},
     "models": {"errors", "settings", "plugins", "index"},
-    "export": {"errors", "settings", "plugins", "index"},
+    "export": {"errors", "settings", "plugins", "index", "media"},
     "pipeline": {"errors", "settings", "plugins", "index", "media", "models"},
 }
 

@@ -37,7 +37,7 @@ from deerin.retrieve.hits import Hit, Match, SearchResult
 from deerin.retrieve.query import MAX_QUERY, Query, QueryError, ShotRef, parse
 from deerin.retrieve.search import Searcher
 from deerin.settings import Settings
-from deerin.web.api import create_app
+from deerin.web.app import create_app
 from test_faces import astronaut, still_video
 from test_transcript import speech_video
 

@@ -439,6 +439,23 @@ class Search(Group):
     )
 
 
+class Web(Group):
+    """The web app (`deerin serve`): who may change things, and what it accepts."""
+
+    edit_token: SecretStr | None = Field(
+        default=None,
+        description="The editing token: when set, corrections, people decisions and other "
+        "edits need it (typed once in the web app). Without it, edits are allowed only while "
+        "the app listens on this machine alone; with --host it is then read-only.",
+    )
+    upload_mb: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="The largest picture the search page accepts, in megabytes.",
+    )
+
+
 class Settings(Group):
     """Everything a user may configure. Field descriptions double as the settings reference."""
 
@@ -463,6 +480,7 @@ class Settings(Group):
     duplicates: Duplicates = Field(default_factory=Duplicates)
     summary: Summary = Field(default_factory=Summary)
     search: Search = Field(default_factory=Search)
+    web: Web = Field(default_factory=Web)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> Settings:
@@ -568,7 +586,7 @@ def closest(key: str) -> str | None:
 
 def is_secret(key: str) -> bool:
     """Whether a key holds a secret (an API key): its value is never shown."""
-    return key.endswith("api_key")
+    return key.endswith(("api_key", "edit_token"))
 
 
 def shown(key: str, value: Any) -> str:

@@ -49,7 +49,7 @@ def demo(
         f"\n  tech events    {short} export {video} --layer tech --format csv"
         f"\n  transcript     {short} export {video} --layer transcript --format vtt"
         f"\n  search         {short} search archive"
-        f"\n  search API     {short} serve   (then http://127.0.0.1:8765/docs)"
+        f"\n  web app        {short} serve   (then open http://127.0.0.1:8765/)"
         f"\n  status         {short} status"
     )
 

@@ -8,7 +8,6 @@ step runs again at once so that ``people.json`` shows it.
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
 from typing import Annotated, Any
 
 import typer
@@ -16,14 +15,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from deerin.cli.common import err, out, settings_from
-from deerin.enrich.faces.people import PeopleStep, add_decision, read_people
-from deerin.errors import DeerinError, StoreError
+from deerin.enrich.faces.people import (
+    PeopleStep,
+    add_decision,
+    face_of,
+    person_by_id,
+    read_people,
+)
+from deerin.errors import DeerinError
 from deerin.index import artefacts
 from deerin.index.catalogue import open_catalogue
-from deerin.index.schemas import FaceRef, Faces, Person
+from deerin.index.schemas import FaceRef, Faces
 from deerin.index.store import VideoFolder, iso_time
-from deerin.pipeline.collection import collection_context, run_collection_steps
-from deerin.pipeline.ingest import collection_lock
+from deerin.pipeline.collection import collection_context
+from deerin.pipeline.ingest import refresh_collection
 from deerin.plugins.step import CollectionContext
 from deerin.retrieve.build import SearchIndexStep
 
@@ -71,7 +76,7 @@ def list_people(ctx: typer.Context, collection: Collection) -> None:
 def show(ctx: typer.Context, collection: Collection, person: PersonId) -> None:
     """List one person's faces (video, face id, time), to pick faces to split off."""
     where = _collection(ctx, collection)
-    found = _person(where, person)
+    found = person_by_id(where, person)
     times = _face_times(where, found.faces)
     out.print(f"{found.id} {escape(found.name or '(no name)')}: {len(found.faces)} faces")
     for ref in found.faces:
@@ -88,7 +93,7 @@ def name(
 ) -> None:
     """Name a person (an empty name removes it)."""
     where = _collection(ctx, collection)
-    found = _person(where, person)
+    found = person_by_id(where, person)
     _decide(where, {"action": "name", "name": text.strip(), "faces": found.faces})
 
 
@@ -101,8 +106,8 @@ def merge(
 ) -> None:
     """Merge people into the first one (it keeps its id, and its name if it has one)."""
     where = _collection(ctx, collection)
-    keep = _person(where, person)
-    faces = [ref for other in others if other != person for ref in _person(where, other).faces]
+    keep = person_by_id(where, person)
+    faces = [ref for other in others if other != person for ref in person_by_id(where, other).faces]
     _decide(where, {"action": "merge", "faces": keep.faces, "with": faces})
 
 
@@ -121,12 +126,12 @@ def split(
 ) -> None:
     """Take faces out of a person: into a new person, or into another one with --into."""
     where = _collection(ctx, collection)
-    found = _person(where, person)
-    moving = [_face(where, found, text) for text in faces]
+    found = person_by_id(where, person)
+    moving = [face_of(where, found, text) for text in faces]
     rest = [ref for ref in found.faces if ref not in moving]
     decision: dict[str, Any] = {"action": "split", "faces": moving, "from": rest}
     if into is not None:
-        decision["into"] = _person(where, into).faces
+        decision["into"] = person_by_id(where, into).faces
     _decide(where, decision)
 
 
@@ -141,65 +146,25 @@ def reject(
 ) -> None:
     """Mark a person's faces (or some of them) as not faces: they leave the people list."""
     where = _collection(ctx, collection)
-    found = _person(where, person)
-    refs = [_face(where, found, text) for text in faces] if faces else found.faces
+    found = person_by_id(where, person)
+    refs = [face_of(where, found, text) for text in faces] if faces else found.faces
     _decide(where, {"action": "reject", "faces": refs})
 
 
 def _decide(where: CollectionContext, decision: dict[str, Any]) -> None:
-    """Store the decision, then regroup so that people.json shows it at once."""
-    with _locked(where):
-        add_decision(where, {**decision, "made": iso_time(time.time())})
-        catalogue = open_catalogue(where.settings)
-        try:
-            # The search index follows (only the people's faces moved: a quick update).
-            steps = [PeopleStep(where.settings), SearchIndexStep(where.settings)]
-            result, _ = run_collection_steps(
-                where.collection, where.settings, catalogue, steps, frozenset({PeopleStep.name})
-            )
-        finally:
-            catalogue.close()
+    """Store the decision, then regroup so that people.json (and the index) show it at once."""
+    add_decision(where, {**decision, "made": iso_time(time.time())})
+    results = refresh_collection(
+        where.settings,
+        where.collection,
+        (PeopleStep.name, SearchIndexStep.name),
+        frozenset({PeopleStep.name}),
+        on_wait=lambda why: err.print(f"waiting: {escape(why)}"),
+    )
+    result = results[0]
     if result.status == "failed":
         raise DeerinError(f"the people step failed: {result.detail}", path=where.folder)
     out.print(f"{decision['action']}: done; people {escape(result.detail)}")
-
-
-def _locked(where: CollectionContext) -> ExitStack:
-    """The collection's ingest lock; while an ingest holds it, say so and wait."""
-    stack = ExitStack()
-    try:
-        stack.enter_context(collection_lock(where.settings, where.collection, wait=False))
-    except StoreError as busy:
-        err.print(f"waiting: {escape(busy.problem)}")
-        stack.enter_context(collection_lock(where.settings, where.collection, wait=True))
-    return stack
-
-
-def _person(where: CollectionContext, person_id: str) -> Person:
-    people = read_people(where).people
-    for person in people:
-        if person.id == person_id:
-            return person
-    known = ", ".join(p.id for p in people[:8]) + (" …" if len(people) > 8 else "")
-    raise DeerinError(
-        f"no person {person_id!r} in collection '{where.collection}'",
-        path=where.folder / "people.json",
-        hint=f"known: {known or 'none'}; see `deerin people list -c {where.collection}`",
-    )
-
-
-def _face(where: CollectionContext, person: Person, text: str) -> FaceRef:
-    """One of the person's faces from ``FACE_ID`` or ``VIDEO/FACE_ID`` (a video id's start)."""
-    video, _, face = text.rpartition("/")
-    found = [ref for ref in person.faces if ref.face_id == face and ref.video_id.startswith(video)]
-    if len(found) != 1:
-        problem = "is not one of" if not found else "matches several faces of"
-        raise DeerinError(
-            f"face {text!r} {problem} {person.id}",
-            hint=f"see `deerin people show -c {where.collection} {person.id}`; "
-            "write VIDEO/FACE_ID to pick one",
-        )
-    return found[0]
 
 
 def _face_times(where: CollectionContext, refs: list[FaceRef]) -> dict[tuple[str, str], float]:

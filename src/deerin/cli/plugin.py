@@ -16,6 +16,7 @@ def commands() -> list[Command]:
     from deerin.cli.config import config
     from deerin.cli.demo import demo
     from deerin.cli.export import export_cmd
+    from deerin.cli.iiif import iiif_cmd
     from deerin.cli.ingest import ingest_cmd
     from deerin.cli.models import models_app
     from deerin.cli.people import people_app
@@ -31,6 +32,7 @@ def commands() -> list[Command]:
         Command("index", index_cmd),
         Command("serve", serve_cmd),
         Command("export", export_cmd),
+        Command("iiif", iiif_cmd),
         Command("people", people_app),
         Command("models", models_app),
         Command("config", config),

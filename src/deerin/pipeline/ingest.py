@@ -11,7 +11,7 @@ import contextlib
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +79,31 @@ def collection_lock(settings: Settings, collection: str, wait: bool) -> Iterator
         handle.write(f"process {os.getpid()}")
         handle.flush()
         yield
+
+
+def refresh_collection(
+    settings: Settings,
+    collection: str,
+    steps: tuple[str, ...],
+    redo: frozenset[str] = frozenset(),
+    on_wait: Callable[[str], None] | None = None,
+) -> list[StepResult]:
+    """Run some collection steps again now (after a person's decision or correction), under
+    the collection's lock: while an ingest holds it, ``on_wait`` is told why, then it waits.
+    """
+    chosen = [cls(settings) for cls in stage_graph().steps if cls.name in steps]
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(collection_lock(settings, collection, wait=False))
+        except StoreError as busy:
+            if on_wait is not None:
+                on_wait(busy.problem)
+            held.enter_context(collection_lock(settings, collection, wait=True))
+        catalogue = open_catalogue(settings)
+        try:
+            return run_collection_steps(collection, settings, catalogue, chosen, redo)
+        finally:
+            catalogue.close()
 
 
 def ingest(

@@ -26,6 +26,7 @@ from deerin.errors import DeerinError
 from deerin.index import artefacts
 from deerin.index.artefacts import ArtefactError
 from deerin.index.catalogue import VideoRow
+from deerin.index.corrections import corrections_digest
 from deerin.index.schemas import People
 from deerin.index.search_index import LABELS, STATE, SearchIndex
 from deerin.models.backends import open_model
@@ -36,7 +37,7 @@ from deerin.plugins.step import CollectionContext, CollectionStep
 from deerin.retrieve.units import SPECS, Sources, VideoUnits, arrow_table, stamp, video_units
 from deerin.settings import Settings
 
-FORMAT = "1"  # the index's own format: a change rebuilds every index
+FORMAT = "2"  # the index's own format: a change rebuilds every index
 BATCH = 200  # videos whose rows are written together
 
 Progress = Callable[[int, int], None]  # videos done, videos to do
@@ -94,11 +95,13 @@ class SearchIndexStep(CollectionStep):
         }
 
     def fingerprint(self, ctx: CollectionContext) -> str:
-        """Also moves with the people, the catalogue records and the index's own state."""
+        """Also moves with the people, the catalogue records, the corrections people made
+        and the index's own state."""
+        data_dir = ctx.settings.data_dir
         basis = {
             "artefacts": super().fingerprint(ctx),
             "people": people_digest(persons_of(ctx)),
-            "records": [[v.id, v.metadata] for v in ctx.videos],
+            "records": [[v.id, v.metadata, corrections_digest(data_dir, v.id)] for v in ctx.videos],
             "state": _state_digest(ctx),
         }
         return _digest(basis)

@@ -22,6 +22,7 @@ columns empty, never the video out.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -36,6 +37,7 @@ import pyarrow as pa
 from deerin.index import artefacts
 from deerin.index.artefacts import Artefact
 from deerin.index.catalogue import VideoRow
+from deerin.index.corrections import corrections_digest, read_corrected
 from deerin.index.schemas import (
     Captions,
     Entities,
@@ -48,6 +50,7 @@ from deerin.index.schemas import (
     Subtitles,
     Summary,
     Tags,
+    Tech,
     Text,
     TextEmbeddings,
     Transcript,
@@ -166,6 +169,13 @@ def schema(table: str, dims: dict[str, int]) -> pa.Schema:
             pa.field("metadata", pa.string()),  # the catalogue record, JSON
             pa.field("shots", pa.int32()),
             pa.field("thumb", pa.string()),
+            # What the collection page shows of each video without opening its folder.
+            pa.field("has_speech", pa.bool_()),
+            pa.field("has_text", pa.bool_()),
+            pa.field("faces", pa.int32()),
+            pa.field("people", pa.list_(pa.string())),
+            pa.field("problems", pa.int32()),
+            pa.field("generated_title", pa.string()),
         ],
     }
     fields = [*facet_fields(), *extra[table]]
@@ -176,7 +186,7 @@ def schema(table: str, dims: dict[str, int]) -> pa.Schema:
 
 def stamp(data_dir: Path, video: VideoRow, people: str) -> str:
     """What a video's rows were built from: when its artefacts last changed, its catalogue
-    record, and who its faces are (``people``, a digest).
+    record, who its faces are (``people``, a digest) and the corrections people made.
 
     A stage publishes by renaming its manifest into ``stages/``, which moves the folder's
     modification time; so one ``stat`` per video tells whether the index is behind.
@@ -187,7 +197,8 @@ def stamp(data_dir: Path, video: VideoRow, people: str) -> str:
     except OSError:
         changed = 0
     record = json.dumps(video.metadata, sort_keys=True, ensure_ascii=False)
-    return f"{changed}:{hashlib.sha256(record.encode()).hexdigest()[:12]}:{people}"
+    corrected = corrections_digest(data_dir, video.id)
+    return f"{changed}:{hashlib.sha256(record.encode()).hexdigest()[:12]}:{people}:{corrected}"
 
 
 @dataclass
@@ -212,19 +223,18 @@ class Sources:
 
 def video_units(video: VideoRow, sources: Sources) -> VideoUnits:
     """Every row a video contributes, built from whichever of its layers ran."""
-    reader = _Reader(VideoFolder.for_video(sources.data_dir, video.id))
+    reader = _Reader(sources.data_dir, video.id)
     probe = reader.get(Probe)
     shots = reader.get(Shots)
-    keyframes = reader.get(Keyframes)
-    scale = reader.get(ShotScale)
+    spans = [(s.start_time, s.end_time) for s in shots.shots] if shots else []
     seen = _Video(
         video=video,
         reader=reader,
         facets=_facets(video, probe, reader),
-        spans=[(s.start_time, s.end_time) for s in shots.shots] if shots else [],
-        people=_people_by_shot(video.id, reader.get(Faces), sources.persons),
-        scales={r.index: r.scale or "" for r in scale.shots} if scale else {},
-        thumbs=_thumbs(reader, keyframes),
+        spans=spans,
+        people=_people_by_shot(video.id, reader.get(Faces), sources.persons, spans),
+        scales=_scales(reader.get(ShotScale), spans),
+        thumbs=_thumbs(reader, reader.get(Keyframes), spans),
     )
     units = VideoUnits()
     _shot_rows(units, seen)
@@ -242,22 +252,43 @@ def video_units(video: VideoRow, sources: Sources) -> VideoUnits:
             "metadata": json.dumps(video.metadata, ensure_ascii=False),
             "shots": len(seen.spans),
             "thumb": seen.thumbs.get(middle, ""),
+            **_indicators(seen),
         },
     )
     return units
 
 
-class _Reader:
-    """A video's artefacts, each read once; a layer that did not run (or is damaged) is None."""
+def _indicators(seen: _Video) -> dict[str, Any]:
+    """What a video has at a glance: speech, on-screen text, faces, people, problems."""
+    reader = seen.reader
+    transcript, text, subtitles = reader.get(Transcript), reader.get(Text), reader.get(Subtitles)
+    faces, tech, summary = reader.get(Faces), reader.get(Tech), reader.get(Summary)
+    cues = subtitles is not None and any(track.events for track in subtitles.tracks)
+    return {
+        "has_speech": bool(transcript and transcript.segments),
+        "has_text": bool(text and text.events) or cues,
+        "faces": len(faces.faces) if faces else 0,
+        "people": sorted(set().union(*seen.people.values())) if seen.people else [],
+        "problems": len(tech.events) if tech else 0,
+        "generated_title": (summary.title or "") if summary else "",
+    }
 
-    def __init__(self, folder: VideoFolder) -> None:
-        self.folder = folder
+
+class _Reader:
+    """A video's artefacts as people corrected them, each read once; a layer that did not
+    run is None."""
+
+    def __init__(self, data_dir: Path, video_id: str) -> None:
+        self.data_dir, self.video_id = data_dir, video_id
+        self.folder = VideoFolder.for_video(data_dir, video_id)
         self._cache: dict[type[Artefact], Any] = {}
 
     def get(self, schema: type[Any]) -> Any:
         if schema not in self._cache:
             present = self.folder.path(schema.file).exists()
-            self._cache[schema] = artefacts.read(self.folder, schema) if present else None
+            self._cache[schema] = (
+                read_corrected(self.data_dir, self.video_id, schema) if present else None
+            )
         return self._cache[schema]
 
     def vectors(self, schema: type[Any]) -> np.ndarray | None:
@@ -285,10 +316,7 @@ class _Video:
 
     def shot_at(self, time: float) -> int:
         """The shot showing ``time`` (-1 for a sound recording)."""
-        for index, (start, end) in enumerate(self.spans):
-            if start <= time < end:
-                return index
-        return len(self.spans) - 1 if self.spans and time >= self.spans[-1][0] else -1
+        return _shot_at(self.spans, time)
 
     def overlapping(self, start: float, end: float) -> list[int]:
         """The shots a stretch of time touches."""
@@ -296,12 +324,54 @@ class _Video:
         return [i for i, (a, b) in enumerate(self.spans) if a < end and b > start]
 
 
-def _thumbs(reader: _Reader, keyframes: Keyframes | None) -> dict[int, str]:
+def _shot_at(spans: list[tuple[float, float]], time: float) -> int:
+    """The shot of ``spans`` showing ``time`` (-1 before the first, or with no shots).
+
+    Everything tied to a shot (stills, frames, faces, scales) is placed by its time,
+    not by the shot number its stage wrote, so it follows the shots people corrected.
+    """
+    index = bisect.bisect_right(spans, time, key=lambda span: span[0]) - 1
+    if index < 0 or (time >= spans[index][1] and index < len(spans) - 1):
+        return -1
+    return index
+
+
+def _thumbs(
+    reader: _Reader, keyframes: Keyframes | None, spans: list[tuple[float, float]]
+) -> dict[int, str]:
+    """Each shot's thumbnail: the earliest keyframe shot's middle still (else first, else
+    last) inside it, else the nearest still. A shot people merged keeps its first part's
+    picture; each part of a split shot shows a still of its own stretch."""
+    stills = sorted(
+        (still.time, number, rank, still.thumb)
+        for number, shot in enumerate(keyframes.shots if keyframes else [])
+        for rank, still in enumerate((shot.middle, shot.first, shot.last))
+        if still is not None
+    )
+    times = [entry[0] for entry in stills]
     found = {}
-    for stills in keyframes.shots if keyframes else []:
-        still = stills.middle or stills.first or stills.last
-        if still is not None:
-            found[stills.index] = reader.relative(still.thumb)
+    for index, (start, end) in enumerate(spans):
+        low, high = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
+        if low < high:
+            chosen = min(stills[low:high], key=lambda entry: (entry[1], entry[2]))
+        elif stills:
+            near = [n for n in (low - 1, low) if 0 <= n < len(stills)]
+            chosen = stills[min(near, key=lambda n: max(start - times[n], times[n] - end))]
+        else:
+            break
+        found[index] = reader.relative(chosen[3])
+    return found
+
+
+def _scales(scale: ShotScale | None, spans: list[tuple[float, float]]) -> dict[int, str]:
+    """Each shot's scale: that of the shot_scale row its start falls in (a merged shot
+    takes its first part's, both parts of a split shot the whole one's)."""
+    rows = sorted(scale.shots, key=lambda row: row.start) if scale else []
+    found = {}
+    for index, (start, _end) in enumerate(spans):
+        at = bisect.bisect_right(rows, start + 1e-6, key=lambda row: row.start) - 1
+        if at >= 0:
+            found[index] = rows[at].scale or ""
     return found
 
 
@@ -330,13 +400,16 @@ def _facets(video: VideoRow, probe: Probe | None, reader: _Reader) -> dict[str, 
 
 
 def _people_by_shot(
-    video_id: str, faces: Faces | None, persons: dict[tuple[str, str], str]
+    video_id: str,
+    faces: Faces | None,
+    persons: dict[tuple[str, str], str],
+    spans: list[tuple[float, float]],
 ) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
     for face in faces.faces if faces else []:
         person = persons.get((video_id, face.id))
         if person:
-            found.setdefault(face.shot, set()).add(person)
+            found.setdefault(_shot_at(spans, face.time), set()).add(person)
     return found
 
 
@@ -345,10 +418,10 @@ def _shot_rows(units: VideoUnits, seen: _Video) -> None:
     tags, frames, matrix = reader.get(Tags), reader.get(Frames), reader.vectors(Tags)
     if not seen.spans or tags is None or frames is None or matrix is None:
         return  # no picture, or no image model ran: nothing to find by looking
-    vectors = _shot_vectors(frames, matrix, len(seen.spans))
+    vectors = _shot_vectors(frames, matrix, seen.spans)
     labels: dict[int, list[str]] = {}
     for entry in tags.frames:
-        labels.setdefault(entry.shot, []).extend(t.label for t in entry.tags[:3])
+        labels.setdefault(seen.shot_at(entry.time), []).extend(t.label for t in entry.tags[:3])
     text, captions = reader.get(Text), reader.get(Captions)
     texts = _by_shot(seen, [(e.start, e.end, e.text) for e in text.events] if text else [])
     said = [(c.time, c.time, c.answer or "") for c in captions.captions] if captions else []
@@ -357,7 +430,7 @@ def _shot_rows(units: VideoUnits, seen: _Video) -> None:
     segments = transcript.segments if transcript else []
     speech = {i for s in segments for i in seen.overlapping(s.start, s.end)}
     faces = reader.get(Faces)
-    with_faces = {f.shot for f in faces.faces} if faces else set()
+    with_faces = {seen.shot_at(f.time) for f in faces.faces} if faces else set()
     for index, (start, end) in enumerate(seen.spans):
         if vectors[index] is None:
             continue
@@ -382,19 +455,27 @@ def _shot_rows(units: VideoUnits, seen: _Video) -> None:
         )
 
 
-def _shot_vectors(frames: Frames, matrix: np.ndarray, count: int) -> list[np.ndarray | None]:
-    """Each shot's image vector: its middle frame's, else the mean of its frames'."""
-    chosen: list[np.ndarray | None] = [None] * count
+def _shot_vectors(
+    frames: Frames, matrix: np.ndarray, spans: list[tuple[float, float]]
+) -> list[np.ndarray | None]:
+    """Each shot's image vector: its (first) middle frame's, else the mean of its frames',
+    else (a short part of a shot people split) the nearest frame's."""
+    chosen: list[np.ndarray | None] = [None] * len(spans)
     gathered: dict[int, list[int]] = {}
     for row, entry in enumerate(frames.frames):
-        if 0 <= entry.shot < count:
-            gathered.setdefault(entry.shot, []).append(row)
-            if entry.kind == "middle":
-                chosen[entry.shot] = matrix[row]
+        shot = _shot_at(spans, entry.time)
+        if shot >= 0:
+            gathered.setdefault(shot, []).append(row)
+            if entry.kind == "middle" and chosen[shot] is None:
+                chosen[shot] = matrix[row]
     for shot, rows in gathered.items():
         if chosen[shot] is None:
             mean = matrix[rows].mean(axis=0)
             chosen[shot] = mean / (np.linalg.norm(mean) or 1.0)
+    times = np.array([entry.time for entry in frames.frames])
+    for shot, (start, end) in enumerate(spans):
+        if chosen[shot] is None and len(times):
+            chosen[shot] = matrix[int(np.abs(times - (start + end) / 2).argmin())]
     return chosen
 
 
@@ -482,8 +563,8 @@ def _stored_text_vectors(
 ) -> list[np.ndarray | None]:
     """The text embeddings stage's vectors for these passages, matched by source and time.
 
-    Rows the stage did not embed (or embedded with another model) get None and are
-    embedded while the index is built.
+    Rows the stage did not embed (or embedded with another model, or whose text people
+    corrected since) get None and are embedded while the index is built.
     """
     document, matrix = reader.get(TextEmbeddings), reader.vectors(TextEmbeddings)
     if document is None or matrix is None or document.model.name != text_model:
@@ -497,7 +578,9 @@ def _stored_text_vectors(
     for text in texts:
         source = SOURCE_NAMES.get(text["source"], text["source"])
         rows = stored.get((source, round(text["start"], 3), round(text["end"], 3)))
-        found.append(matrix[rows.pop(0)] if rows else None)
+        row = rows.pop(0) if rows else None
+        same = row is not None and document.rows[row].text == " ".join(text["text"].split())
+        found.append(matrix[row] if same else None)
     return found
 
 
@@ -511,11 +594,11 @@ def _face_rows(units: VideoUnits, seen: _Video, persons: dict[tuple[str, str], s
             {
                 **seen.facets,
                 "face": face.id,
-                "shot": face.shot,
+                "shot": seen.shot_at(face.time),
                 "start": face.time,
                 "end": face.time,
                 "person": persons.get((seen.video.id, face.id), ""),
-                "thumb": seen.thumbs.get(face.shot, ""),
+                "thumb": seen.thumbs.get(seen.shot_at(face.time), ""),
                 "vector": vector,
             },
         )

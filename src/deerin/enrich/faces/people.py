@@ -40,7 +40,16 @@ from deerin.enrich.faces.detect import EMBEDDING_SIZE, frontal
 from deerin.errors import DeerinError
 from deerin.index import artefacts
 from deerin.index.artefacts import ArtefactError
-from deerin.index.schemas import Decision, Face, FaceRef, Faces, Frames, People, PeopleDecisions
+from deerin.index.schemas import (
+    Decision,
+    Face,
+    FaceRef,
+    Faces,
+    Frames,
+    People,
+    PeopleDecisions,
+    Person,
+)
 from deerin.index.store import atomic_write_bytes
 from deerin.plugins.stage import ItemErrors, StageOutput
 from deerin.plugins.step import CollectionContext, CollectionStep
@@ -365,6 +374,15 @@ def _thumbnail(
     return buffer.getvalue()
 
 
+def face_crop(ctx: CollectionContext, ref: FaceRef) -> bytes:
+    """A square crop of one face, made on request (the web app's example faces)."""
+    faces = artefacts.read(ctx.video_folder(ref.video_id), Faces).faces
+    face = next((f for f in faces if f.id == ref.face_id), None)
+    if face is None:
+        raise DeerinError(f"video {ref.video_id} has no face {ref.face_id!r}")
+    return _thumbnail(ctx, ref.video_id, face, {})
+
+
 # -- the files the CLI reads and writes --------------------------------------------
 
 
@@ -397,6 +415,34 @@ def add_decision(ctx: CollectionContext, decision: dict[str, Any]) -> None:
     """Append one decision (written atomically: a crash keeps the old list whole)."""
     decisions = [*read_decisions(ctx), Decision.model_validate(decision)]
     ctx.write(PeopleDecisions, {"decisions": [d.model_dump(exclude_unset=True) for d in decisions]})
+
+
+def person_by_id(where: CollectionContext, person_id: str) -> Person:
+    """A person of the collection by id; one line naming the known ones when not there."""
+    people = read_people(where).people
+    for person in people:
+        if person.id == person_id:
+            return person
+    known = ", ".join(p.id for p in people[:8]) + (" …" if len(people) > 8 else "")
+    raise DeerinError(
+        f"no person {person_id!r} in collection '{where.collection}'",
+        path=where.folder / "people.json",
+        hint=f"known: {known or 'none'}; see `deerin people list -c {where.collection}`",
+    )
+
+
+def face_of(where: CollectionContext, person: Person, text: str) -> FaceRef:
+    """One of the person's faces from ``FACE_ID`` or ``VIDEO/FACE_ID`` (a video id's start)."""
+    video, _, face = text.rpartition("/")
+    found = [ref for ref in person.faces if ref.face_id == face and ref.video_id.startswith(video)]
+    if len(found) != 1:
+        problem = "is not one of" if not found else "matches several faces of"
+        raise DeerinError(
+            f"face {text!r} {problem} {person.id}",
+            hint=f"see `deerin people show -c {where.collection} {person.id}`; "
+            "write VIDEO/FACE_ID to pick one",
+        )
+    return found[0]
 
 
 def face_keys(refs: Iterable[FaceRef]) -> list[FaceKey]:

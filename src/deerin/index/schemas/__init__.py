@@ -16,6 +16,7 @@ from deerin.index.schemas.collection import (
     Person,
 )
 from deerin.index.schemas.common import AudioEvent, Event, ItemError, ModelInfo, TechEvent
+from deerin.index.schemas.corrections import Correction, Corrections
 from deerin.index.schemas.language import (
     Entities,
     Entity,
@@ -83,8 +84,12 @@ ARTEFACTS: tuple[type[Artefact], ...] = (
     Duplicates,
 )
 
+# Files people write (corrections on the video page): no stage produces them.
+PEOPLE_WRITE: tuple[type[Artefact], ...] = (Corrections,)
+
 __all__ = [
     "ARTEFACTS",
+    "PEOPLE_WRITE",
     "AnalysisFrameEntry",
     "Appearance",
     "AudioEvent",
@@ -92,6 +97,8 @@ __all__ = [
     "AudioStream",
     "Caption",
     "Captions",
+    "Correction",
+    "Corrections",
     "Cue",
     "Decision",
     "DuplicateGroup",

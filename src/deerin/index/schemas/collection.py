@@ -56,6 +56,7 @@ class Decision(Record):
     )
     into: list[FaceRef] | None = Field(None, description="split: faces of the person they join.")
     made: str | None = Field(None, description="When (ISO 8601, UTC).")
+    by: str | None = Field(None, description="Who (the name the web app was given).")
 
 
 class PeopleDecisions(Artefact):

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from deerin.index.artefacts import Artefact, Record
-from deerin.index.schemas import ARTEFACTS
+from deerin.index.schemas import ARTEFACTS, PEOPLE_WRITE
 
 INTRO = """# Artefacts
 
@@ -43,17 +43,20 @@ first frame of the video (of the sound, for a recording without a picture).
 def reference() -> str:
     """The whole page."""
     parts = [INTRO]
-    for schema in ARTEFACTS:
+    for schema in (*ARTEFACTS, *PEOPLE_WRITE):
         parts.append(_artefact(schema))
     return "\n".join(parts).rstrip() + "\n"
 
 
 def _artefact(schema: type[Artefact]) -> str:
     where = "collections/<name>/" if schema.stage in ("people", "duplicates") else "videos/…/"
+    written = f"Written by `{schema.stage}` in `{where}`."
+    if schema in PEOPLE_WRITE:
+        written = "Written by people (the video page), never by a stage, in `corrections/`."
     lines = [
         f"## `{schema.file}` ({schema.__name__}, schema version {schema.version})",
         "",
-        f"Written by `{schema.stage}` in `{where}`. {_doc(schema)}",
+        f"{written} {_doc(schema)}",
     ]
     if schema.vectors:
         lines.append(f"Beside it: `{schema.vectors}` (float32, one row per entry).")

@@ -1,0 +1,3 @@
+import { config } from "./lib.js";
+// TODO: the people page
+console.debug(config);

@@ -1,0 +1,360 @@
+// The search page: one box with the grammar of docs/search.md, the ways of matching
+// words, a picture to search with (chosen or dropped), "more like this" on every shot,
+// facets that add terms to the box, and hits that open the video at their moment.
+// The box, the modes and "more like this" live in the address (reload, back, links).
+
+import { api, config, el, say, thumbUrl, timecode, videoHref } from "./lib.js";
+import { soundPoster } from "./collection-parts.js";
+import { facetGroups } from "./search-facets.js";
+import { hidePreview, highlighted, showPreview } from "./search-preview.js";
+
+const PAGE = 24;
+const DEFAULT_MODES = ["words", "meaning"];
+const EXCERPT = 220; // characters of a passage shown on a hit
+const KIND_LABELS = {
+  speech: "Speech",
+  subtitles: "Subtitles",
+  text: "On screen",
+  captions: "Caption",
+  summary: "Summary",
+  metadata: "Catalogue",
+  tags: "Tags",
+  shot: "Picture",
+  face: "Face",
+  place: "Place",
+  video: "Video",
+};
+
+const form = document.getElementById("search-form");
+const box = document.getElementById("q");
+const modeBoxes = [...form.querySelectorAll('input[name="mode"]')];
+const pictureInput = document.getElementById("picture");
+const pictureKind = document.getElementById("picture-kind");
+const drop = document.getElementById("drop");
+const extra = document.getElementById("query-extra");
+const messages = document.getElementById("messages");
+const count = document.getElementById("search-count");
+const list = document.getElementById("hits");
+const more = document.getElementById("more");
+const facetsPanel = document.getElementById("facets");
+const facetList = document.getElementById("facet-groups");
+
+const search = { q: "", modes: DEFAULT_MODES, like: null, likeLabel: null, picture: null };
+let shown = []; // the hits on the page
+let names = {}; // person names of the hits, by collection then id
+let asked = 0; // the latest request: an older answer arriving late is dropped
+
+function readAddress() {
+  const query = new URLSearchParams(location.search);
+  const modes = (query.get("mode") || "").split(",").filter((mode) => modeBoxes.some((b) => b.value === mode));
+  search.q = query.get("q") || "";
+  search.modes = modes.length ? modes : DEFAULT_MODES;
+  search.like = query.get("like") || null;
+  search.likeLabel = null;
+  box.value = search.q;
+  for (const each of modeBoxes) each.checked = search.modes.includes(each.value);
+}
+
+function address() {
+  const query = new URLSearchParams();
+  const chosen = new URLSearchParams(location.search).get("collection");
+  if (chosen) query.set("collection", chosen);
+  if (search.q) query.set("q", search.q);
+  if (search.modes.join(",") !== DEFAULT_MODES.join(",")) query.set("mode", search.modes.join(","));
+  if (search.like) query.set("like", search.like);
+  const text = query.toString();
+  return `/search${text ? `?${text}` : ""}`;
+}
+
+function remember() {
+  if (address() !== `${location.pathname}${location.search}`) history.pushState(null, "", address());
+}
+
+/** Ask the server: a picture is posted, anything else is a GET the address can repeat. */
+function request(offset) {
+  if (search.picture) {
+    const body = new FormData();
+    body.append("file", search.picture.file);
+    body.append("q", search.q);
+    body.append("kind", search.picture.kind);
+    body.append("limit", String(offset + PAGE)); // no offset for an upload: ask for more
+    if (config.collection) body.append("collection", config.collection);
+    return api("/api/search/picture", { method: "POST", form: body });
+  }
+  const query = new URLSearchParams({ q: search.q, mode: search.modes.join(","), limit: PAGE, offset });
+  if (search.like) query.set("like", search.like);
+  if (config.collection) query.set("collection", config.collection);
+  return api(`/api/search?${query}`);
+}
+
+async function run({ append = false } = {}) {
+  showExtra();
+  hidePreview();
+  if (!search.q && !search.like && !search.picture) {
+    clear();
+    return;
+  }
+  const mine = ++asked;
+  const offset = append ? shown.length : 0;
+  list.setAttribute("aria-busy", "true");
+  more.disabled = true;
+  if (!append) count.textContent = "Searching…";
+  try {
+    const result = await request(offset);
+    if (mine !== asked) return;
+    const fresh = search.picture && append ? result.hits.slice(offset) : result.hits;
+    render(result, fresh, append);
+  } catch (error) {
+    if (mine !== asked) return;
+    messages.replaceChildren(el("p", { class: "error" }, error.message));
+    count.textContent = append ? count.textContent : "The search could not be run.";
+    if (!append) clearHits();
+    say(error.message, "error");
+  } finally {
+    if (mine === asked) {
+      list.removeAttribute("aria-busy");
+      more.disabled = false;
+    }
+  }
+}
+
+function clear() {
+  asked++;
+  messages.replaceChildren();
+  count.textContent = "";
+  clearHits();
+}
+
+function clearHits() {
+  shown = [];
+  list.replaceChildren();
+  more.hidden = true;
+  facetsPanel.hidden = true;
+}
+
+function render(result, fresh, append) {
+  names = { ...names, ...result.people };
+  messages.replaceChildren(...result.warnings.map((warning) => el("p", { class: "warning" }, warning)));
+  if (result.warnings.length) say(result.warnings[0]);
+  shown = append ? [...shown, ...fresh] : fresh;
+  const cards = fresh.map(hitCard);
+  if (append) list.append(...cards);
+  else list.replaceChildren(...cards);
+  summarise(result);
+  more.hidden = shown.length >= result.total || !fresh.length;
+  more.textContent = `More hits (${shown.length} of ${result.total} shown)`;
+  facetsPanel.hidden = !Object.keys(result.facets).length;
+  facetList.replaceChildren(...facetGroups(result.facets, search.q, chooseFacet));
+  if (append) cards[0]?.querySelector("a.title")?.focus();
+}
+
+function summarise(result) {
+  if (!result.total) {
+    count.textContent = "No hits. Try other words, fewer filters, or Meaning.";
+    return;
+  }
+  const hits = result.total === 1 ? "1 hit" : `${result.total.toLocaleString()} hits`;
+  const methods = Object.values(result.methods).join("; ");
+  count.replaceChildren(
+    `${hits}${shown.length < result.total ? `, ${shown.length} shown` : ""}`,
+    el("span", { class: "muted methods" }, ` · ${methods} · ${Math.round(result.took_ms)} ms`),
+  );
+}
+
+/** A long passage cut around its first mark, the marks moved with it. */
+function excerpt(text, marks) {
+  if (text.length <= EXCERPT) return [text, marks];
+  const first = marks.length ? Math.min(...marks.map(([at]) => at)) : 0;
+  const from = Math.max(0, Math.min(first - 60, text.length - EXCERPT));
+  const cut = text.slice(from, from + EXCERPT);
+  const moved = marks.map(([a, b]) => [a - from, b - from]).filter(([a, b]) => a >= 0 && b <= cut.length);
+  const before = from > 0 ? "…" : "";
+  const after = from + EXCERPT < text.length ? "…" : "";
+  return [`${before}${cut}${after}`, moved.map(([a, b]) => [a + before.length, b + before.length])];
+}
+
+function matchLine(match) {
+  const [text, marks] = excerpt(match.text, match.marks);
+  return el(
+    "p",
+    { class: "match", dataset: { kind: match.kind } },
+    el("span", { class: "kind" }, KIND_LABELS[match.kind] || match.kind),
+    " ",
+    highlighted(text, marks),
+  );
+}
+
+function span(hit) {
+  const long = hit.end - hit.start >= 0.5;
+  return long ? `${timecode(hit.start)}–${timecode(hit.end)}` : timecode(hit.start);
+}
+
+function hitCard(hit) {
+  const href = videoHref(hit.video_id, hit.start);
+  const picture = hit.thumbnail
+    ? el("img", { src: thumbUrl(hit.thumbnail), alt: "", loading: "lazy", decoding: "async", width: 320, height: 180 })
+    : soundPoster();
+  const people = hit.people.map((id) => names[hit.collection]?.[id] || id);
+  const title = `${hit.file} at ${timecode(hit.start)}`;
+  const card = el(
+    "li",
+    { class: "card hit", dataset: { video: hit.video_id, start: hit.start, file: hit.file } },
+    el("a", { class: "poster-link", href, tabindex: "-1", "aria-hidden": "true" }, picture, el("span", { class: "duration" }, span(hit))),
+    el(
+      "div",
+      { class: "body" },
+      el(
+        "h3",
+        { class: "card-title" },
+        el("a", { class: "title", href }, hit.file, " ", el("span", { class: "time" }, el("span", { class: "visually-hidden" }, "at "), span(hit))),
+      ),
+      hit.matches.slice(0, 2).map(matchLine),
+      people.length ? el("p", { class: "people muted" }, `People: ${people.join(", ")}`) : null,
+      el("p", { class: "methods muted" }, hit.methods.join(" · ")),
+      hit.shot !== null && hit.media === "film"
+        ? el(
+            "button",
+            { type: "button", class: "secondary small like", onclick: () => moreLikeThis(hit), "aria-label": `More like this: shot ${hit.shot} of ${hit.file}` },
+            "More like this",
+          )
+        : null,
+    ),
+  );
+  card.addEventListener("mouseenter", () => showPreview(card, hit, title));
+  card.addEventListener("mouseleave", hidePreview);
+  card.addEventListener("focusin", () => showPreview(card, hit, title));
+  card.addEventListener("focusout", (event) => card.contains(event.relatedTarget) || hidePreview());
+  return card;
+}
+
+function moreLikeThis(hit) {
+  search.like = `${hit.video_id}:${hit.shot}`;
+  search.likeLabel = { file: hit.file, shot: hit.shot, thumbnail: hit.thumbnail };
+  search.picture = null;
+  search.q = "";
+  box.value = "";
+  remember();
+  run().then(() => count.focus());
+}
+
+/** What the search looks for beside the box: a shot or a picture, each with a way out. */
+function showExtra() {
+  const parts = [];
+  if (search.like) {
+    const label = search.likeLabel;
+    const what = label ? `shot ${label.shot} of ${label.file}` : `shot ${search.like.split(":").pop()} of video ${search.like.split(":")[0]}`;
+    parts.push(
+      label?.thumbnail ? el("img", { src: thumbUrl(label.thumbnail), alt: "" }) : null,
+      el("span", {}, `More like ${what}`),
+      el("button", { type: "button", class: "secondary small", onclick: () => dropLike() }, "Stop: search the box only"),
+    );
+  }
+  if (search.picture) {
+    const kind = search.picture.kind === "face" ? "the person in" : "shots like";
+    parts.push(
+      el("img", { src: search.picture.url, alt: "" }),
+      el("span", {}, `Searching ${kind} ${search.picture.file.name}`),
+      el("button", { type: "button", class: "secondary small", onclick: () => dropPicture() }, "Remove the picture"),
+    );
+  }
+  extra.replaceChildren(...parts.filter(Boolean));
+  extra.hidden = !parts.length;
+}
+
+function dropLike() {
+  search.like = null;
+  remember();
+  run();
+  box.focus();
+}
+
+function dropPicture() {
+  URL.revokeObjectURL(search.picture.url);
+  search.picture = null;
+  pictureInput.value = "";
+  run();
+  box.focus();
+}
+
+function usePicture(file) {
+  if (!file) return;
+  if (!/^image\/(jpeg|png|webp)$/.test(file.type)) {
+    say(`${file.name} is no JPEG, PNG or WebP picture`, "error");
+    return;
+  }
+  if (search.picture) URL.revokeObjectURL(search.picture.url);
+  search.picture = { file, kind: pictureKind.value, url: URL.createObjectURL(file) };
+  search.like = null;
+  remember();
+  run();
+}
+
+function chooseFacet(text, term) {
+  box.value = text;
+  search.q = text;
+  remember();
+  run().then(() => facetList.querySelector(`button[data-term="${CSS.escape(term)}"]`)?.focus());
+}
+
+/** The person and place fields typed into the box for the user, the cursor where the name goes. */
+function addField(field) {
+  const base = box.value.trimEnd();
+  const start = `${base}${base ? " " : ""}${field}:`;
+  box.value = field === "person" ? `${start}""` : start;
+  box.focus();
+  const at = start.length + (field === "person" ? 1 : 0);
+  box.setSelectionRange(at, at);
+}
+
+function onModes(event) {
+  const chosen = modeBoxes.filter((each) => each.checked).map((each) => each.value);
+  if (!chosen.length) {
+    event.target.checked = true;
+    say("Words are matched in at least one way: keep one of Words, Meaning, Pictures.");
+    return;
+  }
+  search.modes = chosen;
+  if (search.q) {
+    remember();
+    run();
+  }
+}
+
+function start() {
+  readAddress();
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    search.q = box.value.trim();
+    remember();
+    run();
+  });
+  for (const each of modeBoxes) each.addEventListener("change", onModes);
+  for (const button of form.querySelectorAll("button[data-field]")) {
+    button.addEventListener("click", () => addField(button.dataset.field));
+  }
+  pictureInput.addEventListener("change", () => usePicture(pictureInput.files[0]));
+  pictureKind.addEventListener("change", () => {
+    if (!search.picture) return;
+    search.picture.kind = pictureKind.value;
+    run();
+  });
+  form.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    drop.classList.add("dragging");
+  });
+  form.addEventListener("dragleave", (event) => form.contains(event.relatedTarget) || drop.classList.remove("dragging"));
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("dragging");
+    usePicture(event.dataTransfer.files[0]);
+  });
+  more.addEventListener("click", () => run({ append: true }));
+  window.addEventListener("popstate", () => {
+    readAddress();
+    search.picture = null;
+    run();
+  });
+  run();
+}
+
+start();

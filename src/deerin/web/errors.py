@@ -1,0 +1,63 @@
+"""Errors over HTTP: every one a JSON ``{"error": ...}`` a person can act on, never a
+stack trace (the server log has that).
+
+A search that cannot be run, a correction that does not fit: 400; an edit without the
+token: 403; a video, index or file that is not there: 404; an upload too large: 413;
+anything else: 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from deerin.errors import DeerinError
+from deerin.index.search_index import IndexMissing
+
+log = logging.getLogger("deerin.web")
+
+
+class NotFound(DeerinError):
+    """A video, person or file that is not there (or not one the app serves)."""
+
+
+class TooLarge(DeerinError):
+    """An upload over the limit."""
+
+
+class Forbidden(DeerinError):
+    """An edit this server does not allow (read-only, or no token)."""
+
+
+STATUS = {NotFound: 404, IndexMissing: 404, TooLarge: 413, Forbidden: 403}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error as JSON with a message a person can act on."""
+
+    def reply(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status)
+
+    @app.exception_handler(DeerinError)
+    async def deerin_error(request: Request, exc: DeerinError) -> JSONResponse:
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+        return reply(status, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return reply(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+        return reply(422, f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("error answering %s", request.url.path)
+        return reply(500, "internal error: the server log has the details")

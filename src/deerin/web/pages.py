@@ -1,0 +1,79 @@
+"""The web app's pages: a shell each (header, navigation, one landmark) that its script
+fills from the JSON API. Scripts and styles are built from ``frontend/`` into
+``static/`` and ship inside the package: no CDN, no Node for a user.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from deerin import __version__
+from deerin.errors import DeerinError
+from deerin.retrieve.library import Library
+from deerin.settings import Settings
+from deerin.web.access import Access
+from deerin.web.media import video_row
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def pages_router(
+    settings: Settings, access: Access, library: Library, collection: str | None
+) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def page(request: Request, name: str, title: str, **extra: Any) -> HTMLResponse:
+        chosen = request.query_params.get("collection") or collection
+        config = {
+            "page": name,
+            "collection": chosen,
+            "collections": library.collections(),
+            "editable": access.editable,
+            "needs_token": access.needs_token,
+            **extra.pop("config", {}),
+        }
+        context = {
+            "page": name,
+            "script": name if name != "missing" else None,
+            "title": title,
+            "config": config,
+            "version": __version__,
+            "query": f"?{urlencode({'collection': chosen})}" if chosen else "",
+            **extra,
+        }
+        status = 404 if name == "missing" else 200
+        return templates.TemplateResponse(request, f"{name}.html", context, status_code=status)
+
+    @router.get("/", response_class=HTMLResponse)
+    def collection_page(request: Request) -> HTMLResponse:
+        chosen = request.query_params.get("collection") or collection
+        heading = f"Collection {chosen}" if chosen else "All collections"
+        return page(request, "collection", heading, heading=heading)
+
+    @router.get("/video/{video_id}", response_class=HTMLResponse)
+    def video_page(request: Request, video_id: str) -> HTMLResponse:
+        try:
+            row = video_row(settings, video_id)
+        except DeerinError as missing:
+            return page(
+                request, "missing", "Not found", heading="Not found", message=missing.message
+            )
+        title = row.metadata.get("title") or Path(row.path).name
+        return page(request, "video", title, config={"video": row.id})
+
+    @router.get("/search", response_class=HTMLResponse)
+    def search_page(request: Request) -> HTMLResponse:
+        return page(request, "search", "Search")
+
+    @router.get("/people", response_class=HTMLResponse)
+    def people_page(request: Request) -> HTMLResponse:
+        return page(request, "people", "People")
+
+    return router

@@ -1,0 +1,1 @@
+import{a as o}from"./chunk-Z7SYUW4O.js";console.debug(o);
