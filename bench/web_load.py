@@ -9,7 +9,8 @@ a static file from the same server (the floor of any request) and the same searc
 called in-process through the Searcher (the floor of a search).
 
 With --videos N it also writes a synthetic collection of N videos (ten shots each) into
-the store's search index, so the collection page's list is measured at that size.
+the store's search index, so the collection page's list is measured at that size; it
+is removed again at the end.
 
     .venv/bin/python bench/web_load.py --data-dir deerin-data                # the demo
     .venv/bin/python bench/web_load.py --data-dir STORE --videos 10000       # + 10,000 videos
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from deerin.index.search_index import STATE, SearchIndex
+from deerin.index.store import CollectionFolder
 from deerin.retrieve.build import FORMAT
 from deerin.retrieve.query import Query, parse
 from deerin.retrieve.search import Searcher
@@ -83,7 +86,7 @@ def synthetic_collection(settings: Settings, videos: int) -> None:
     (settings.data_dir / "collections" / SYNTHETIC).mkdir(parents=True, exist_ok=True)
 
 
-def targets(base: str, collection_videos: list[dict], big: bool) -> dict[str, list[str]]:
+def targets(collection_videos: list[dict], big: bool) -> dict[str, list[str]]:
     """The URLs of each kind of request."""
     films = [v for v in collection_videos if v["media"] == "film"]
     ids = [v["id"] for v in collection_videos]
@@ -141,6 +144,8 @@ async def load(base: str, urls: dict[str, list[str]], clients: int, seconds: flo
         for url in urls.get("video range", []):
             head = await http.get(url, headers={"Range": "bytes=0-0"})
             sizes[url] = int(head.headers["content-range"].rsplit("/", 1)[1])
+        for url in urls.get("search", []):  # the first search of a server loads the text model
+            await http.get(url)
         until = time.monotonic() + seconds
         await asyncio.gather(
             *(
@@ -173,20 +178,26 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
     settings = Settings.from_values({"data_dir": args.data_dir})
+    base = f"http://127.0.0.1:{args.port}"
+    real = [c.name for c in CollectionFolder.chosen(args.data_dir, None)]
     if args.videos:
         synthetic_collection(settings, args.videos)
-    base = f"http://127.0.0.1:{args.port}"
     server = start_server(args.data_dir, args.port)
     try:
-        listed = httpx.get(f"{base}/api/videos?limit=500", timeout=60).json()["videos"]
-        real = [v for v in listed if SYNTHETIC not in v["collections"]]
-        urls = targets(base, real, bool(args.videos))
+        listed = []
+        for name in real:
+            page = httpx.get(f"{base}/api/videos?collection={name}&limit=500", timeout=60)
+            listed += page.json()["videos"]
+        urls = targets(listed, bool(args.videos))
         timings, errors = asyncio.run(load(base, urls, args.clients, args.seconds))
     finally:
         server.terminate()
         server.wait()
+        if args.videos:
+            shutil.rmtree(args.data_dir / "index" / SYNTHETIC, ignore_errors=True)
+            shutil.rmtree(args.data_dir / "collections" / SYNTHETIC, ignore_errors=True)
     search_p50, search_p95 = in_process(settings)
-    print(f"{args.clients} clients, {args.seconds:.0f} s, {len(real)} videos served")
+    print(f"{args.clients} clients, {args.seconds:.0f} s, {len(listed)} videos served")
     print("| request | count | p50 ms | p95 ms | errors |")
     print("|---|---|---|---|---|")
     for kind, values in timings.items():

@@ -38,6 +38,8 @@ from deerin.retrieve.query import MAX_QUERY, Query, QueryError, ShotRef, parse
 from deerin.retrieve.search import Searcher
 from deerin.settings import Settings
 from deerin.web.app import create_app
+
+LOCAL = "http://127.0.0.1"  # the app on this machine answers only its own names
 from test_faces import astronaut, still_video
 from test_transcript import speech_video
 
@@ -461,7 +463,7 @@ def test_the_cli_prints_hits_and_json(template: Path) -> None:
 
 def test_the_http_api_answers_like_the_cli(template: Path) -> None:
     settings = make_settings(template)
-    client = TestClient(create_app(settings), raise_server_exceptions=False)
+    client = TestClient(create_app(settings), base_url=LOCAL, raise_server_exceptions=False)
     reply = client.get("/api/search", params={"q": '"new ship"'})
     assert reply.status_code == 200, reply.text
     hit = reply.json()["hits"][0]

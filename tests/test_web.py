@@ -27,7 +27,14 @@ def store(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Path:  
 
 @pytest.fixture(scope="module")
 def client(store: Path) -> TestClient:
-    return TestClient(create_app(settings_for(store)), raise_server_exceptions=False)
+    return local(create_app(settings_for(store)))
+
+
+LOCAL = "http://127.0.0.1"  # the app on this machine answers only its own host names
+
+
+def local(app: object) -> TestClient:
+    return TestClient(app, base_url=LOCAL, raise_server_exceptions=False)  # type: ignore[arg-type]
 
 
 def video_id(client: TestClient, name: str) -> str:
@@ -155,6 +162,15 @@ def test_a_link_out_of_the_data_dir_or_the_media_folder_is_refused(
     catalogue.close()
     answer = client.get(f"/media/{vid}")
     assert answer.status_code == 404 and "leads elsewhere" in answer.json()["error"]
+    # So is one whose folder became a link (to /etc, say) since it was ingested.
+    folder = tmp_path / "real"
+    folder.mkdir()
+    shutil.copy(listed, folder / "chaplin.mp4")
+    os.symlink(folder, tmp_path / "linked")
+    catalogue = open_catalogue(settings_for(store))
+    catalogue.upsert_video(vid, tmp_path / "linked" / "chaplin.mp4", moved.stat().st_size)
+    catalogue.close()
+    assert client.get(f"/media/{vid}").status_code == 404
 
 
 def test_unknown_ids_are_404_never_a_trace(client: TestClient) -> None:
@@ -166,7 +182,7 @@ def test_unknown_ids_are_404_never_a_trace(client: TestClient) -> None:
 
 
 def test_uploads_are_limited_and_must_be_pictures(store: Path) -> None:
-    small = TestClient(create_app(settings_for(store, **{"web.upload_mb": 1})))
+    small = local(create_app(settings_for(store, **{"web.upload_mb": 1})))
     big = io.BytesIO()
     Image.effect_noise((1200, 1200), 100).convert("RGB").save(big, "PNG")
     assert big.tell() > 1024 * 1024
@@ -190,7 +206,7 @@ def correction(client: TestClient, vid: str, **headers: str) -> object:
 
 
 def test_on_the_network_without_a_token_the_app_is_read_only(store: Path) -> None:
-    exposed = TestClient(create_app(settings_for(store), host="0.0.0.0"))
+    exposed = local(create_app(settings_for(store), host="0.0.0.0"))
     vid = video_id(exposed, "jfk")
     answer = correction(exposed, vid)
     assert answer.status_code == 403 and "read-only" in answer.json()["error"]
@@ -200,10 +216,9 @@ def test_on_the_network_without_a_token_the_app_is_read_only(store: Path) -> Non
 
 
 def test_with_a_token_edits_need_it_and_record_who(store: Path) -> None:
-    guarded = TestClient(
-        create_app(settings_for(store, **{"web.edit_token": "s3cret"}), host="0.0.0.0")
-    )
+    guarded = local(create_app(settings_for(store, **{"web.edit_token": "s3cret"}), host="0.0.0.0"))
     vid = video_id(guarded, "jfk")
+    assert not guarded.get("/api/search", params={"q": "zanzibar"}).json()["hits"]
     refused = correction(guarded, vid, **{"X-DEERIn-Token": "wrong"})
     assert refused.status_code == 403 and "token" in refused.json()["error"]
     done = correction(
@@ -238,3 +253,75 @@ def test_library_pages_10000_videos() -> None:
     assert page.total == 1111 and len(page.videos) == 48
     durations = [card.duration for card in page.videos]
     assert durations == sorted(durations, reverse=True)
+
+
+def test_on_this_machine_the_app_answers_only_its_own_names(store: Path) -> None:
+    """A page elsewhere whose name resolves here (DNS rebinding) gets nothing."""
+    app = create_app(settings_for(store))
+    assert local(app).get("/api/videos").status_code == 200
+    rebound = TestClient(app, base_url="http://attacker.example:8765")
+    assert rebound.get("/api/videos").status_code == 400
+    assert rebound.post("/api/people/shared/p0001/name", json={"name": "x"}).status_code == 400
+    exposed = TestClient(
+        create_app(settings_for(store), host="0.0.0.0"), base_url="http://archive.lan"
+    )
+    assert exposed.get("/api/videos").status_code == 200  # on the network: by any name
+
+
+def test_errors_name_no_folder_of_the_server(client: TestClient, store: Path) -> None:
+    answers = [
+        client.get("/api/videos", params={"collection": "nope"}),
+        client.get(f"/api/videos/{video_id(client, 'jfk')}/export/shots.csv"),
+        client.get("/media/0123456789abcdef0123"),
+        client.get("/api/thumbnail/videos/nothing.jpg"),
+    ]
+    for answer in answers:
+        assert answer.status_code in (400, 404), answer.text
+        error = answer.json()["error"]
+        assert str(store) not in error and "/work" not in error and "/tmp" not in error, error
+    assert answers[1].json()["error"].startswith("jfk.flac: is a sound recording")
+
+
+def test_bodies_are_refused_by_size_before_they_are_read(store: Path) -> None:
+    exposed = local(create_app(settings_for(store), host="0.0.0.0"))
+    huge = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    headers = {"Content-Type": "application/json"}
+    answer = exposed.post("/api/people/shared/p0001/name", content=huge, headers=headers)
+    assert answer.status_code == 413 and "over 1 MB" in answer.json()["error"]
+
+
+def test_decisions_made_at_once_are_all_kept(store: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from deerin.index import artefacts
+    from deerin.index.schemas import PeopleDecisions
+    from deerin.index.store import CollectionFolder
+
+    app = create_app(settings_for(store))
+    person = local(app).get("/api/people/shared").json()["people"][0]["id"]
+
+    def name(n: int) -> int:
+        return (
+            local(app).post(f"/api/people/shared/{person}/name", json={"name": f"N{n}"}).status_code
+        )
+
+    with ThreadPoolExecutor(6) as pool:
+        assert set(pool.map(name, range(6))) == {200}
+    folder = CollectionFolder.for_collection(store, "shared")
+    decisions = artefacts.read(folder, PeopleDecisions).decisions
+    assert sorted(d.name for d in decisions if d.name and d.name.startswith("N")) == [
+        f"N{n}" for n in range(6)
+    ]
+
+
+def test_an_edit_during_an_ingest_is_kept_without_waiting(store: Path) -> None:
+    from deerin.pipeline.ingest import collection_lock
+
+    app = local(create_app(settings_for(store)))
+    vid = video_id(app, "manifesto")
+    with collection_lock(settings_for(store), "shared", wait=False):
+        answer = correction(app, vid)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["indexed"] is False and "kept" in answer.json()["note"]
+    listed = app.get(f"/api/videos/{vid}/corrections").json()["corrections"]
+    assert listed[-1]["new"] == "Zanzibar" and listed[-1]["applied"]

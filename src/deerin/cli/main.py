@@ -105,3 +105,7 @@ def _fail(message: str) -> int:
     """Print ``message`` as one line on stderr; the exit code to end with."""
     err.print(f"[red]error:[/] {escape(' '.join(message.split()))}", soft_wrap=True)
     return USAGE
+
+
+if __name__ == "__main__":  # `python -m deerin.cli.main`, as the web app's tests start it
+    main()

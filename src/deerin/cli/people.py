@@ -7,6 +7,7 @@ step runs again at once so that ``people.json`` shows it.
 
 from __future__ import annotations
 
+import getpass
 import time
 from typing import Annotated, Any
 
@@ -19,14 +20,13 @@ from deerin.enrich.faces.people import (
     PeopleStep,
     add_decision,
     face_of,
+    face_times,
     person_by_id,
     read_people,
 )
 from deerin.errors import DeerinError
-from deerin.index import artefacts
 from deerin.index.catalogue import open_catalogue
-from deerin.index.schemas import FaceRef, Faces
-from deerin.index.store import VideoFolder, iso_time
+from deerin.index.store import iso_time
 from deerin.pipeline.collection import collection_context
 from deerin.pipeline.ingest import refresh_collection
 from deerin.plugins.step import CollectionContext
@@ -77,7 +77,7 @@ def show(ctx: typer.Context, collection: Collection, person: PersonId) -> None:
     """List one person's faces (video, face id, time), to pick faces to split off."""
     where = _collection(ctx, collection)
     found = person_by_id(where, person)
-    times = _face_times(where, found.faces)
+    times = face_times(where, found.faces)
     out.print(f"{found.id} {escape(found.name or '(no name)')}: {len(found.faces)} faces")
     for ref in found.faces:
         face = f"{ref.video_id[:8]}/{ref.face_id}"
@@ -153,7 +153,7 @@ def reject(
 
 def _decide(where: CollectionContext, decision: dict[str, Any]) -> None:
     """Store the decision, then regroup so that people.json (and the index) show it at once."""
-    add_decision(where, {**decision, "made": iso_time(time.time())})
+    add_decision(where, {**decision, "made": iso_time(time.time()), "by": getpass.getuser()})
     results = refresh_collection(
         where.settings,
         where.collection,
@@ -161,16 +161,7 @@ def _decide(where: CollectionContext, decision: dict[str, Any]) -> None:
         frozenset({PeopleStep.name}),
         on_wait=lambda why: err.print(f"waiting: {escape(why)}"),
     )
-    result = results[0]
+    result = next(r for r in results if r.step == PeopleStep.name)
     if result.status == "failed":
         raise DeerinError(f"the people step failed: {result.detail}", path=where.folder)
     out.print(f"{decision['action']}: done; people {escape(result.detail)}")
-
-
-def _face_times(where: CollectionContext, refs: list[FaceRef]) -> dict[tuple[str, str], float]:
-    times = {}
-    for video in {ref.video_id for ref in refs}:
-        folder = VideoFolder.for_video(where.settings.data_dir, video)
-        for face in artefacts.read(folder, Faces).faces:
-            times[(video, face.id)] = face.time
-    return times

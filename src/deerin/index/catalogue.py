@@ -189,6 +189,13 @@ class Catalogue:
             )
         return [_video_row(r) for r in rows]
 
+    def collections_of(self, video_id: str) -> list[str]:
+        """The collections a video is in, by name."""
+        rows = self._sql(
+            "SELECT collection FROM members WHERE video_id = ? ORDER BY collection", (video_id,)
+        )
+        return [row[0] for row in rows]
+
     def find_videos(self, text: str) -> list[VideoRow]:
         """Videos whose id starts with ``text`` or whose path or file name matches it."""
         rows = self._sql(

@@ -16,13 +16,11 @@ a ``revert`` undoes an earlier one, and history is kept for ever.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +30,7 @@ from deerin.errors import DeerinError
 from deerin.index import artefacts
 from deerin.index.artefacts import Artefact, ArtefactError
 from deerin.index.schemas import Correction, Corrections, Segment, Shot, Shots, Transcript, Word
-from deerin.index.store import VideoFolder, iso_time
+from deerin.index.store import VideoFolder, iso_time, writer_lock
 
 A = TypeVar("A", bound=Artefact)
 
@@ -112,7 +110,7 @@ def add_correction(data_dir: Path, video_id: str, correction: dict[str, Any]) ->
     is not there.
     """
     path = corrections_path(data_dir, video_id)
-    with _locked(data_dir):
+    with writer_lock(data_dir / FOLDER / ".lock"):
         existing = read_corrections(data_dir, video_id)
         entry = _stamped(correction, existing, path)
         _check(data_dir, video_id, entry, existing)
@@ -399,19 +397,6 @@ def _check_revert(entry: Correction, existing: list[Correction], path: Path) -> 
             f"correction {entry.target} is already reverted (by {reverted[entry.target]})",
             path=path,
         )
-
-
-@contextlib.contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
-    """One writer at a time: two people correcting at once must not lose either change."""
-    folder = data_dir / FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _given(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -136,6 +137,11 @@ class VideoFolder:
     def path(self, name: str) -> Path:
         return self.root / name
 
+    def relative(self, name: str) -> str:
+        """A file of the folder as a path relative to the data dir (``videos/ab/abcd…/x``):
+        how thumbnails are named in search hits and the web app's URLs."""
+        return "/".join((*self.root.parts[-3:], name))
+
     def manifest_path(self, stage: str) -> Path:
         return self.root / "stages" / f"{stage}.json"
 
@@ -180,6 +186,23 @@ class CollectionFolder:
             return read_json(self.root / "steps" / f"{step}.json")
         except (OSError, ValueError):
             return None
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path) -> Iterator[None]:
+    """One writer at a time of a file people add to (corrections, people decisions): two
+    people saving at once must not lose either change. ``path`` is the lock file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a")
+    except OSError as exc:
+        raise store_error(exc, path) from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def iso_time(timestamp: float) -> str:

@@ -89,15 +89,17 @@ def refresh_collection(
     on_wait: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """Run some collection steps again now (after a person's decision or correction), under
-    the collection's lock: while an ingest holds it, ``on_wait`` is told why, then it waits.
+    the collection's lock. While an ingest holds it: with ``on_wait``, say why and wait;
+    without, raise the StoreError at once (a web request must not hang for an ingest).
     """
     chosen = [cls(settings) for cls in stage_graph().steps if cls.name in steps]
     with contextlib.ExitStack() as held:
         try:
             held.enter_context(collection_lock(settings, collection, wait=False))
         except StoreError as busy:
-            if on_wait is not None:
-                on_wait(busy.problem)
+            if on_wait is None:
+                raise
+            on_wait(busy.problem)
             held.enter_context(collection_lock(settings, collection, wait=True))
         catalogue = open_catalogue(settings)
         try:

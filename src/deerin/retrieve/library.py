@@ -91,15 +91,18 @@ class Library:
         merged: dict[str, VideoCard] = {}
         for name in names:
             for card in self._collection_cards(name):
-                if card.id in merged:
-                    merged[card.id].collections.append(name)
-                else:
-                    merged[card.id] = card.model_copy(deep=True)
+                held = merged.get(card.id)
+                merged[card.id] = (
+                    card
+                    if held is None
+                    else held.model_copy(update={"collections": [*held.collections, name]})
+                )
         return list(merged.values())
 
     def card(self, video_id: str) -> VideoCard | None:
-        """One video's card from whichever collection holds it."""
-        return next((c for c in self.cards(None) if c.id == video_id), None)
+        """One video's card, from whichever collections hold it."""
+        found = [c for c in self.cards(None) if c.id == video_id]
+        return found[0] if found else None
 
     def _collection_cards(self, name: str) -> list[VideoCard]:
         try:

@@ -233,8 +233,8 @@ def video_units(video: VideoRow, sources: Sources) -> VideoUnits:
         facets=_facets(video, probe, reader),
         spans=spans,
         people=_people_by_shot(video.id, reader.get(Faces), sources.persons, spans),
-        scales=_scales(reader.get(ShotScale), spans),
-        thumbs=_thumbs(reader, reader.get(Keyframes), spans),
+        scales=shot_scales(reader.get(ShotScale), spans),
+        thumbs=shot_thumbs(reader.get(Keyframes), spans, reader.folder),
     )
     units = VideoUnits()
     _shot_rows(units, seen)
@@ -297,10 +297,6 @@ class _Reader:
             return None
         return artefacts.vectors(self.folder, schema, document)
 
-    def relative(self, name: str) -> str:
-        """A file of the folder as a path relative to the data dir (thumbnails in hits)."""
-        return "/".join((*self.folder.root.parts[-3:], name))
-
 
 @dataclass(frozen=True)
 class _Video:
@@ -316,7 +312,7 @@ class _Video:
 
     def shot_at(self, time: float) -> int:
         """The shot showing ``time`` (-1 for a sound recording)."""
-        return _shot_at(self.spans, time)
+        return shot_at(self.spans, time)
 
     def overlapping(self, start: float, end: float) -> list[int]:
         """The shots a stretch of time touches."""
@@ -324,7 +320,7 @@ class _Video:
         return [i for i, (a, b) in enumerate(self.spans) if a < end and b > start]
 
 
-def _shot_at(spans: list[tuple[float, float]], time: float) -> int:
+def shot_at(spans: list[tuple[float, float]], time: float) -> int:
     """The shot of ``spans`` showing ``time`` (-1 before the first, or with no shots).
 
     Everything tied to a shot (stills, frames, faces, scales) is placed by its time,
@@ -336,8 +332,8 @@ def _shot_at(spans: list[tuple[float, float]], time: float) -> int:
     return index
 
 
-def _thumbs(
-    reader: _Reader, keyframes: Keyframes | None, spans: list[tuple[float, float]]
+def shot_thumbs(
+    keyframes: Keyframes | None, spans: list[tuple[float, float]], folder: VideoFolder
 ) -> dict[int, str]:
     """Each shot's thumbnail: the earliest keyframe shot's middle still (else first, else
     last) inside it, else the nearest still. A shot people merged keeps its first part's
@@ -359,11 +355,11 @@ def _thumbs(
             chosen = stills[min(near, key=lambda n: max(start - times[n], times[n] - end))]
         else:
             break
-        found[index] = reader.relative(chosen[3])
+        found[index] = folder.relative(chosen[3])
     return found
 
 
-def _scales(scale: ShotScale | None, spans: list[tuple[float, float]]) -> dict[int, str]:
+def shot_scales(scale: ShotScale | None, spans: list[tuple[float, float]]) -> dict[int, str]:
     """Each shot's scale: that of the shot_scale row its start falls in (a merged shot
     takes its first part's, both parts of a split shot the whole one's)."""
     rows = sorted(scale.shots, key=lambda row: row.start) if scale else []
@@ -409,7 +405,7 @@ def _people_by_shot(
     for face in faces.faces if faces else []:
         person = persons.get((video_id, face.id))
         if person:
-            found.setdefault(_shot_at(spans, face.time), set()).add(person)
+            found.setdefault(shot_at(spans, face.time), set()).add(person)
     return found
 
 
@@ -463,7 +459,7 @@ def _shot_vectors(
     chosen: list[np.ndarray | None] = [None] * len(spans)
     gathered: dict[int, list[int]] = {}
     for row, entry in enumerate(frames.frames):
-        shot = _shot_at(spans, entry.time)
+        shot = shot_at(spans, entry.time)
         if shot >= 0:
             gathered.setdefault(shot, []).append(row)
             if entry.kind == "middle" and chosen[shot] is None:

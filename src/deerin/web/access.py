@@ -19,6 +19,7 @@ from deerin.settings import Settings
 from deerin.web.errors import Forbidden
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")  # Host headers of a page on this machine
 EDITOR_MAX = 80
 
 
@@ -55,5 +56,6 @@ class Access:
                     hint="type the token given by whoever runs this server (Edit token, top right)",
                 )
         given_name = unquote(request.headers.get("x-deerin-editor", ""))  # UTF-8, %-encoded
-        name = " ".join(given_name.split())[:EDITOR_MAX]
+        printable = "".join(c for c in given_name if c.isprintable())
+        name = " ".join(printable.split())[:EDITOR_MAX]
         return name or "anonymous"

@@ -11,19 +11,22 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from deerin import __version__
 from deerin.retrieve.library import Library
 from deerin.settings import Settings
-from deerin.web.access import LOOPBACK, Access
+from deerin.web.access import LOCAL_NAMES, LOOPBACK, Access
 from deerin.web.corrections import corrections_router
+from deerin.web.edits import Edits
 from deerin.web.errors import install_error_handlers
 from deerin.web.iiif import iiif_router
 from deerin.web.library import library_router
+from deerin.web.limits import BodyLimit
 from deerin.web.media import media_router
 from deerin.web.pages import pages_router
 from deerin.web.people import people_router
-from deerin.web.search import search_router
+from deerin.web.search import Searchers, search_router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -47,15 +50,22 @@ def create_app(
         summary="Browse, watch, search and correct a moving-image archive.",
         version=__version__,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, settings.data_dir)
     access = Access.of(settings, host)
     library = Library(settings)
-    app.include_router(search_router(settings))
+    searchers = Searchers(settings)
+    edits = Edits(settings, access, searchers)
+    app.include_router(search_router(settings, searchers))
     app.include_router(library_router(settings, library))
-    app.include_router(corrections_router(settings, access, library))
-    app.include_router(people_router(settings, access))
+    app.include_router(corrections_router(settings, edits, library))
+    app.include_router(people_router(settings, edits))
     app.include_router(media_router(settings))
     app.include_router(iiif_router(settings))
     app.include_router(pages_router(settings, access, library, collection))
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, upload_bytes=settings.web.upload_mb * 1024 * 1024)
+    if host in LOOPBACK:
+        # A page on another site must not reach this server by a name that resolves to
+        # this machine (DNS rebinding): on this machine alone, answer only its own names.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(LOCAL_NAMES))
     return app

@@ -12,14 +12,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from deerin.errors import DeerinError
 from deerin.index.corrections import add_correction, list_corrections
-from deerin.pipeline.ingest import refresh_collection
 from deerin.retrieve.build import SearchIndexStep
 from deerin.retrieve.library import Library
 from deerin.settings import Settings
-from deerin.web.access import Access
+from deerin.web.edits import Edits
 from deerin.web.media import video_row
+
+INDEX = (SearchIndexStep.name,)
 
 
 class CorrectionBody(BaseModel):
@@ -36,7 +36,7 @@ class CorrectionBody(BaseModel):
     target: str | None = Field(None, max_length=20)
 
 
-def corrections_router(settings: Settings, access: Access, library: Library) -> APIRouter:
+def corrections_router(settings: Settings, edits: Edits, library: Library) -> APIRouter:
     router = APIRouter(tags=["corrections"])
 
     @router.get("/api/videos/{video_id}/corrections")
@@ -49,20 +49,12 @@ def corrections_router(settings: Settings, access: Access, library: Library) -> 
     @router.post("/api/videos/{video_id}/corrections")
     def correct(video_id: str, body: CorrectionBody, request: Request) -> dict[str, Any]:
         """Store a correction, then re-index the video so search finds what it now says."""
-        editor = access.editor(request)
+        editor = edits.access.editor(request)
         row = video_row(settings, video_id)
         given = {**body.model_dump(exclude_none=True), "by": editor}
         made = add_correction(settings.data_dir, row.id, given)
         card = library.card(row.id)
-        for collection in card.collections if card else []:
-            results = refresh_collection(settings, collection, (SearchIndexStep.name,))
-            failed = [r for r in results if r.status == "failed"]
-            if failed:
-                raise DeerinError(
-                    f"the correction is kept, but the search index was not updated: "
-                    f"{failed[0].detail}",
-                    hint=f"run `deerin index -c {collection}`",
-                )
-        return made.model_dump(exclude_none=True)
+        collections = card.collections if card else []
+        return {**made.model_dump(exclude_none=True), **edits.refresh(collections, INDEX)}
 
     return router

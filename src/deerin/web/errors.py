@@ -9,13 +9,14 @@ anything else: 500.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from deerin.errors import DeerinError
+from deerin.errors import DeerinError, StoreError
 from deerin.index.search_index import IndexMissing
 
 log = logging.getLogger("deerin.web")
@@ -33,10 +34,24 @@ class Forbidden(DeerinError):
     """An edit this server does not allow (read-only, or no token)."""
 
 
-STATUS = {NotFound: 404, IndexMissing: 404, TooLarge: 413, Forbidden: 403}
+STATUS = {NotFound: 404, IndexMissing: 404, TooLarge: 413, Forbidden: 403, StoreError: 503}
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def public_message(exc: DeerinError, data_dir: Path) -> str:
+    """The error's one line without the server's folders: a file in the data dir by its
+    place there, any other file by its name (a visitor learns nothing of the disk)."""
+    where = ""
+    if exc.path is not None:
+        root, path = data_dir.resolve(), exc.path.resolve()
+        where = (
+            path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+        ).as_posix()
+        where = f"{where}: " if where not in ("", ".") else ""
+    hint = f" — {exc.hint}" if exc.hint else ""
+    return f"{where}{exc.problem}{hint}"
+
+
+def install_error_handlers(app: FastAPI, data_dir: Path) -> None:
     """Every error as JSON with a message a person can act on."""
 
     def reply(status: int, message: str) -> JSONResponse:
@@ -45,7 +60,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DeerinError)
     async def deerin_error(request: Request, exc: DeerinError) -> JSONResponse:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-        return reply(status, exc.message)
+        return reply(status, public_message(exc, data_dir))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,6 +3,7 @@ its exports."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -98,7 +99,7 @@ def library_router(settings: Settings, library: Library) -> APIRouter:
         row = video_row(settings, video_id)
         exporter(layer, fmt)  # an unknown layer or format: one line, before any reading
         text = export_text(settings, row.id, row.path, layer, fmt)
-        name = f"{row.path.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.{layer}.{fmt}"
+        name = f"{Path(row.path).stem}.{layer}.{fmt}"
         return Response(
             text,
             media_type=f"{EXPORT_TYPES.get(fmt, 'text/plain')}; charset=utf-8",

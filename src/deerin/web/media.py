@@ -1,9 +1,10 @@
 """Media over HTTP: originals and proxies with range requests, thumbnails with caching.
 
-A video is asked for by its id, never by a path, so no URL names a file. The file the
-catalogue holds must still lie, with every link followed, inside the data dir or the
-folder it was ingested from: a file replaced by a link to somewhere else is refused.
-Thumbnails are asked for by a path under the data dir, checked the same way.
+A video is asked for by its id, never by a path, so no URL names a file. Ingest
+catalogues every file by its real path (links followed), so a catalogued path that
+now leads through a link anywhere (the file, or a folder above it, replaced since) is
+refused. Thumbnails are asked for by a path that must stay, links followed, inside
+the data dir's videos or collections.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from deerin.index.store import VideoFolder
 from deerin.settings import Settings
 from deerin.web.errors import NotFound
 
-CACHE = {"Cache-Control": "public, max-age=86400"}
+CACHE = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
 THUMBNAIL_SUFFIXES = (".webp", ".jpg", ".jpeg", ".png")
 PROXY = "proxy.mp4"
 
@@ -29,11 +30,13 @@ def media_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["files"])
 
     @router.get("/media/{video_id}")
+    @router.head("/media/{video_id}", include_in_schema=False)
     def original(video_id: str) -> FileResponse:
         """The original file (byte ranges, so a player can seek)."""
         return FileResponse(original_file(settings, video_id), headers=CACHE)
 
     @router.get("/media/{video_id}/proxy")
+    @router.head("/media/{video_id}/proxy", include_in_schema=False)
     def proxy(video_id: str) -> FileResponse:
         """The browser-playable proxy, when the ingest made one."""
         row = video_row(settings, video_id)
@@ -77,9 +80,8 @@ def original_file(settings: Settings, video_id: str) -> Path:
     try:
         target = listed.resolve(strict=True)
     except (OSError, RuntimeError):
-        raise NotFound(f"the file of video {video_id} is not there any more: {listed}") from None
-    allowed = (settings.data_dir.resolve(), listed.parent.resolve())
-    if not any(target.is_relative_to(root) for root in allowed) or not target.is_file():
+        raise NotFound(f"the file of video {video_id} is not there any more") from None
+    if target != listed or not target.is_file():
         raise NotFound(f"the file of video {video_id} is not served (it leads elsewhere)")
     return target
 

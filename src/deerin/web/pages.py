@@ -18,6 +18,7 @@ from deerin.errors import DeerinError
 from deerin.retrieve.library import Library
 from deerin.settings import Settings
 from deerin.web.access import Access
+from deerin.web.errors import public_message
 from deerin.web.media import video_row
 
 HERE = Path(__file__).parent
@@ -63,7 +64,11 @@ def pages_router(
             row = video_row(settings, video_id)
         except DeerinError as missing:
             return page(
-                request, "missing", "Not found", heading="Not found", message=missing.message
+                request,
+                "missing",
+                "Not found",
+                heading="Not found",
+                message=public_message(missing, settings.data_dir),
             )
         title = row.metadata.get("title") or Path(row.path).name
         return page(request, "video", title, config={"video": row.id})

@@ -8,6 +8,7 @@ index steps run again, so that the page, search and exports show it at once.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,20 +20,19 @@ from deerin.enrich.faces.people import (
     add_decision,
     face_crop,
     face_of,
+    face_times,
     person_by_id,
     read_people,
 )
 from deerin.errors import DeerinError
-from deerin.index import artefacts
 from deerin.index.catalogue import open_catalogue
-from deerin.index.schemas import FaceRef, Faces, Person
+from deerin.index.schemas import FaceRef, People, Person
 from deerin.index.store import CollectionFolder, iso_time
 from deerin.pipeline.collection import collection_context
-from deerin.pipeline.ingest import refresh_collection
 from deerin.plugins.step import CollectionContext
 from deerin.retrieve.build import SearchIndexStep
 from deerin.settings import Settings
-from deerin.web.access import Access
+from deerin.web.edits import Edits
 from deerin.web.errors import NotFound
 from deerin.web.media import CACHE
 
@@ -53,20 +53,21 @@ class FacesBody(BaseModel):
     )
 
 
-def people_router(settings: Settings, access: Access) -> APIRouter:
+def people_router(settings: Settings, edits: Edits) -> APIRouter:
     router = APIRouter(tags=["people"])
 
     @router.get("/api/people/{collection}")
     def people(collection: str) -> dict[str, Any]:
         """Every person of a collection, with a few example faces and their times."""
         where = _where(settings, collection)
-        if not (where.folder / "people.json").exists():
+        if not (where.folder / People.file).exists():
             return {"collection": collection, "people": []}
-        titles = {v.id: v.metadata.get("title") or v.path.rsplit("/", 1)[-1] for v in where.videos}
-        times = _face_times(where)
+        titles = {v.id: v.metadata.get("title") or Path(v.path).name for v in where.videos}
+        people = read_people(where).people
+        times = face_times(where, [ref for p in people for ref in p.faces[:EXAMPLES]])
         return {
             "collection": collection,
-            "people": [_person(p, collection, titles, times) for p in read_people(where).people],
+            "people": [_person(p, collection, titles, times) for p in people],
         }
 
     @router.get("/api/people/{collection}/faces/{video_id}/{face_id}.jpg")
@@ -74,33 +75,36 @@ def people_router(settings: Settings, access: Access) -> APIRouter:
         where = _where(settings, collection)
         if video_id not in {v.id for v in where.videos}:
             raise NotFound(f"video {video_id} is not in collection '{collection}'")
-        jpeg = face_crop(where, FaceRef(video_id=video_id, face_id=face_id))
+        try:
+            jpeg = face_crop(where, FaceRef(video_id=video_id, face_id=face_id))
+        except DeerinError as missing:
+            raise NotFound(missing.problem) from None
         return Response(jpeg, media_type="image/jpeg", headers=CACHE)
 
     @router.post("/api/people/{collection}/{person}/name")
     def name(collection: str, person: str, body: NameBody, request: Request) -> dict[str, Any]:
         """Give a person a name (also how an unknown person is known from now on)."""
-        editor = access.editor(request)
+        editor = edits.access.editor(request)
         where = _where(settings, collection)
         found = person_by_id(where, person)
         decision = {"action": "name", "faces": found.faces, "name": body.name.strip()}
-        return _decide(where, editor, decision)
+        return _decide(where, edits, editor, decision)
 
     @router.post("/api/people/{collection}/{person}/merge")
     def merge(collection: str, person: str, body: MergeBody, request: Request) -> dict[str, Any]:
         """The other person is this one: their faces join."""
-        editor = access.editor(request)
+        editor = edits.access.editor(request)
         where = _where(settings, collection)
         found, other = person_by_id(where, person), person_by_id(where, body.other)
         if found.id == other.id:
             raise DeerinError(f"{person} cannot be merged with itself")
         decision = {"action": "merge", "faces": found.faces, "with": other.faces}
-        return _decide(where, editor, decision)
+        return _decide(where, edits, editor, decision)
 
     @router.post("/api/people/{collection}/{person}/split")
     def split(collection: str, person: str, body: FacesBody, request: Request) -> dict[str, Any]:
         """These faces are someone else: they become a person of their own."""
-        editor = access.editor(request)
+        editor = edits.access.editor(request)
         where = _where(settings, collection)
         found = person_by_id(where, person)
         if not body.faces:
@@ -108,16 +112,16 @@ def people_router(settings: Settings, access: Access) -> APIRouter:
         refs = [face_of(where, found, text) for text in body.faces]
         rest = [ref for ref in found.faces if ref not in refs]
         decision = {"action": "split", "faces": refs, "from": rest}
-        return _decide(where, editor, decision)
+        return _decide(where, edits, editor, decision)
 
     @router.post("/api/people/{collection}/{person}/reject")
     def reject(collection: str, person: str, body: FacesBody, request: Request) -> dict[str, Any]:
         """Not faces (or not people to list): they leave the people list."""
-        editor = access.editor(request)
+        editor = edits.access.editor(request)
         where = _where(settings, collection)
         found = person_by_id(where, person)
         refs = [face_of(where, found, text) for text in body.faces] or found.faces
-        return _decide(where, editor, {"action": "reject", "faces": refs})
+        return _decide(where, edits, editor, {"action": "reject", "faces": refs})
 
     return router
 
@@ -132,29 +136,14 @@ def _where(settings: Settings, collection: str) -> CollectionContext:
         catalogue.close()
 
 
-def _decide(where: CollectionContext, editor: str, decision: dict[str, Any]) -> dict[str, Any]:
+def _decide(
+    where: CollectionContext, edits: Edits, editor: str, decision: dict[str, Any]
+) -> dict[str, Any]:
     """Store the decision with who and when, then regroup and re-index at once."""
     add_decision(where, {**decision, "made": iso_time(time.time()), "by": editor})
-    results = refresh_collection(
-        where.settings,
-        where.collection,
-        (PeopleStep.name, SearchIndexStep.name),
-        frozenset({PeopleStep.name}),
-    )
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        raise DeerinError(f"the {failed[0].step} step failed: {failed[0].detail}")
-    return {"done": decision["action"], "by": editor}
-
-
-def _face_times(where: CollectionContext) -> dict[tuple[str, str], float]:
-    times = {}
-    for video in where.videos:
-        folder = where.video_folder(video.id)
-        if folder.path(Faces.file).exists():
-            for face in artefacts.read(folder, Faces).faces:
-                times[(video.id, face.id)] = face.time
-    return times
+    steps = (PeopleStep.name, SearchIndexStep.name)
+    done = edits.refresh([where.collection], steps, frozenset({PeopleStep.name}))
+    return {"done": decision["action"], "by": editor, **done}
 
 
 def _person(

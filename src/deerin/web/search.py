@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
+from deerin.index.store import CollectionFolder
 from deerin.retrieve.hits import SearchResult
 from deerin.retrieve.query import Query as SearchQuery
 from deerin.retrieve.query import (
@@ -30,7 +31,13 @@ from deerin.web.errors import TooLarge
 
 class Searchers:
     """One :class:`Searcher` per set of collections, opened on first use and kept; one
-    that lacked an index is opened again after a while (an ingest may have built it)."""
+    that lacked an index is opened again after a while (an ingest may have built it).
+
+    An edit made here forgets them all (:meth:`forget`), so the next search opens the
+    index afresh and finds the corrected word at once, not within LanceDB's 5 s; a
+    search of every collection is keyed by the collections there are now, so one
+    ingested while the server runs is searched too.
+    """
 
     REOPEN_SECONDS = 30.0
 
@@ -40,20 +47,25 @@ class Searchers:
         self._lock = threading.Lock()
 
     def get(self, collections: list[str] | None) -> Searcher:
-        key = tuple(sorted(set(collections or ())))
+        every = [f.name for f in CollectionFolder.chosen(self.settings.data_dir, None)]
+        key = tuple(sorted(set(collections))) if collections else ("*", *every)
         with self._lock:
             opened, searcher = self._open.get(key, (0.0, None))
             stale = searcher is not None and searcher.missing
             if searcher is None or (stale and time.monotonic() - opened > self.REOPEN_SECONDS):
-                searcher = Searcher(self.settings, list(key) or None)
+                searcher = Searcher(self.settings, list(collections) if collections else None)
                 self._open[key] = (time.monotonic(), searcher)
             return searcher
 
+    def forget(self) -> None:
+        """Drop every open searcher (after an edit changed an index)."""
+        with self._lock:
+            self._open.clear()
 
-def search_router(settings: Settings) -> APIRouter:
+
+def search_router(settings: Settings, searchers: Searchers) -> APIRouter:
     """The searches of `deerin search`, over HTTP."""
     router = APIRouter(tags=["search"])
-    searchers = Searchers(settings)
     limit_bytes = settings.web.upload_mb * 1024 * 1024
 
     @router.get("/api/search", response_model=SearchResult)

@@ -14,6 +14,7 @@ from deerin.export.events import entity_events, face_events, rows, subtitle_even
 from deerin.export.layers import exporters
 from deerin.export.render import collection_people
 from deerin.index import artefacts
+from deerin.index.catalogue import open_catalogue
 from deerin.index.corrections import read_corrected
 from deerin.index.schemas import (
     AudioEvents,
@@ -32,6 +33,7 @@ from deerin.index.schemas import (
     Transcript,
 )
 from deerin.index.store import VideoFolder
+from deerin.retrieve.units import shot_at, shot_scales, shot_thumbs
 from deerin.settings import Settings
 from deerin.web.media import playable_url, video_row
 
@@ -97,50 +99,38 @@ def _exports(folder: VideoFolder, media: Any) -> list[dict[str, Any]]:
 
 
 def shots(settings: Settings, video_id: str) -> dict[str, Any]:
-    """Each shot with its times, thumbnail, scale and best tags."""
+    """Each shot (as corrected) with its times, thumbnail, scale and best tags; stills,
+    scales and tags are placed by time, as the search index places them."""
     folder = _folder(settings, video_row(settings, video_id).id)
     if not folder.path(Shots.file).exists():
         return {"fps": None, "shots": []}
     document = read_corrected(settings.data_dir, video_id, Shots)
-    stills = _stills(folder)
-    scale = _maybe(folder, ShotScale)
-    scales = [(s.start, s.end, s.scale) for s in scale.shots] if scale else []
-    tags = _maybe(folder, Tags)
-    labelled = [(f.time, [t.label for t in f.tags]) for f in tags.frames] if tags else []
-    found = []
-    for shot in document.shots:
-        start, end = shot.start_time, shot.end_time
-        inside = [labels for time, labels in labelled if start <= time < end]
-        found.append(
+    spans = [(shot.start_time, shot.end_time) for shot in document.shots]
+    thumbs = shot_thumbs(_maybe(folder, Keyframes), spans, folder)
+    scales = shot_scales(_maybe(folder, ShotScale), spans)
+    labels = _labels_by_shot(_maybe(folder, Tags), spans)
+    return {
+        "fps": document.fps,
+        "shots": [
             {
                 "index": shot.index,
-                "start": start,
-                "end": end,
-                "thumb": _nearest(stills, (start + end) / 2, start, end),
-                "scale": next((s for a, b, s in scales if a <= (start + end) / 2 < b), None),
-                "tags": _best(inside),
+                "start": shot.start_time,
+                "end": shot.end_time,
+                "thumb": thumbs.get(number),
+                "scale": scales.get(number) or None,
+                "tags": _best(labels.get(number, [])),
             }
-        )
-    return {"fps": document.fps, "shots": found}
+            for number, shot in enumerate(document.shots)
+        ],
+    }
 
 
-def _stills(folder: VideoFolder) -> list[tuple[float, str]]:
-    """Every keyframe thumbnail (time, path relative to the data dir)."""
-    keyframes = _maybe(folder, Keyframes)
-    found = []
-    for stills in keyframes.shots if keyframes else []:
-        for still in (stills.first, stills.middle, stills.last):
-            if still is not None:
-                found.append((still.time, _relative(folder, still.thumb)))
+def _labels_by_shot(tags: Tags | None, spans: list[tuple[float, float]]) -> dict[int, list]:
+    """Each shot's frames' labels (best first), the frames placed by time."""
+    found: dict[int, list[list[str]]] = {}
+    for frame in tags.frames if tags else []:
+        found.setdefault(shot_at(spans, frame.time), []).append([t.label for t in frame.tags])
     return found
-
-
-def _nearest(stills: list[tuple[float, str]], time: float, start: float, end: float) -> str | None:
-    """The still inside [start, end) nearest ``time``, else the nearest anywhere."""
-    if not stills:
-        return None
-    inside = [s for s in stills if start <= s[0] < end] or stills
-    return min(inside, key=lambda s: abs(s[0] - time))[1]
 
 
 def _best(labels: list[list[str]]) -> list[str]:
@@ -149,10 +139,6 @@ def _best(labels: list[list[str]]) -> list[str]:
         for label in frame[:TAGS_PER_SHOT]:
             counts[label] = counts.get(label, 0) + 1
     return sorted(counts, key=lambda label: -counts[label])[:TAGS_PER_SHOT]
-
-
-def _relative(folder: VideoFolder, name: str) -> str:
-    return "/".join((*folder.root.parts[-3:], name))
 
 
 def transcript(settings: Settings, video_id: str) -> dict[str, Any]:
@@ -191,7 +177,10 @@ def layers(settings: Settings, video_id: str) -> dict[str, Any]:
     if (subtitles := _maybe(folder, Subtitles)) is not None:
         add("subtitles", "Subtitles", subtitle_events(subtitles))
     if (faces := _maybe(folder, Faces)) is not None:
-        add("people", "People", face_events(faces, collection_people(settings), row.id))
+        people = tuple(
+            p for c in _collections(settings, row.id) for p in collection_people(settings, c)
+        )
+        add("people", "People", face_events(faces, people, row.id))
     if (tags := _maybe(folder, Tags)) is not None:
         add("tags", "Tags", _tag_events(settings, row.id, tags))
     if (captions := _maybe(folder, Captions)) is not None:
@@ -218,14 +207,15 @@ def _event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tag_events(settings: Settings, video_id: str, tags: Tags) -> list[dict[str, Any]]:
-    """Each shot's best tags (of the frames inside it) as one event spanning the shot."""
-    folder = _folder(settings, video_id)
-    if not folder.path(Shots.file).exists():
+    """Each shot's best tags as one event spanning the shot."""
+    if not _folder(settings, video_id).path(Shots.file).exists():
         return []
+    shots = read_corrected(settings.data_dir, video_id, Shots).shots
+    spans = [(shot.start_time, shot.end_time) for shot in shots]
+    labels = _labels_by_shot(tags, spans)
     events = []
-    for shot in read_corrected(settings.data_dir, video_id, Shots).shots:
-        start, end = shot.start_time, shot.end_time
-        best = _best([[t.label for t in f.tags] for f in tags.frames if start <= f.time < end])
+    for number, (start, end) in enumerate(spans):
+        best = _best(labels.get(number, []))
         if best:
             events.append({"start": start, "end": end, "text": ", ".join(best)})
     return events
@@ -235,3 +225,12 @@ def barcode_file(folder: VideoFolder) -> Path | None:
     """The colour barcode the shots stage drew (one column per slice of time), if any."""
     path = folder.path(BARCODE)
     return path if path.is_file() else None
+
+
+def _collections(settings: Settings, video_id: str) -> list[str]:
+    """The video's collections: only their people name its faces (not every collection's)."""
+    catalogue = open_catalogue(settings)
+    try:
+        return catalogue.collections_of(video_id)
+    finally:
+        catalogue.close()

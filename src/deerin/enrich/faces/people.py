@@ -50,7 +50,7 @@ from deerin.index.schemas import (
     PeopleDecisions,
     Person,
 )
-from deerin.index.store import atomic_write_bytes
+from deerin.index.store import atomic_write_bytes, writer_lock
 from deerin.plugins.stage import ItemErrors, StageOutput
 from deerin.plugins.step import CollectionContext, CollectionStep
 
@@ -380,7 +380,10 @@ def face_crop(ctx: CollectionContext, ref: FaceRef) -> bytes:
     face = next((f for f in faces if f.id == ref.face_id), None)
     if face is None:
         raise DeerinError(f"video {ref.video_id} has no face {ref.face_id!r}")
-    return _thumbnail(ctx, ref.video_id, face, {})
+    try:
+        return _thumbnail(ctx, ref.video_id, face, {})
+    except (OSError, KeyError) as exc:  # its analysis frame is gone
+        raise DeerinError(f"the frame of face {ref.face_id!r} cannot be read ({exc})") from None
 
 
 # -- the files the CLI reads and writes --------------------------------------------
@@ -412,9 +415,12 @@ def read_decisions(ctx: CollectionContext) -> list[Decision]:
 
 
 def add_decision(ctx: CollectionContext, decision: dict[str, Any]) -> None:
-    """Append one decision (written atomically: a crash keeps the old list whole)."""
-    decisions = [*read_decisions(ctx), Decision.model_validate(decision)]
-    ctx.write(PeopleDecisions, {"decisions": [d.model_dump(exclude_unset=True) for d in decisions]})
+    """Append one decision (written atomically: a crash keeps the old list whole; two
+    people deciding at once both keep theirs)."""
+    with writer_lock(ctx.folder / ".decisions.lock"):
+        decisions = [*read_decisions(ctx), Decision.model_validate(decision)]
+        document = {"decisions": [d.model_dump(exclude_unset=True) for d in decisions]}
+        ctx.write(PeopleDecisions, document)
 
 
 def person_by_id(where: CollectionContext, person_id: str) -> Person:
@@ -443,6 +449,19 @@ def face_of(where: CollectionContext, person: Person, text: str) -> FaceRef:
             "write VIDEO/FACE_ID to pick one",
         )
     return found[0]
+
+
+def face_times(where: CollectionContext, refs: Iterable[FaceRef]) -> dict[tuple[str, str], float]:
+    """When each face is seen, reading only the videos the faces are in."""
+    wanted: dict[str, set[str]] = {}
+    for ref in refs:
+        wanted.setdefault(ref.video_id, set()).add(ref.face_id)
+    times = {}
+    for video, ids in wanted.items():
+        for face in artefacts.read(where.video_folder(video), Faces).faces:
+            if face.id in ids:
+                times[(video, face.id)] = face.time
+    return times
 
 
 def face_keys(refs: Iterable[FaceRef]) -> list[FaceKey]:
