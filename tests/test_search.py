@@ -38,10 +38,10 @@ from deerin.retrieve.query import MAX_QUERY, Query, QueryError, ShotRef, parse
 from deerin.retrieve.search import Searcher
 from deerin.settings import Settings
 from deerin.web.app import create_app
-
-LOCAL = "http://127.0.0.1"  # the app on this machine answers only its own names
 from test_faces import astronaut, still_video
 from test_transcript import speech_video
+
+LOCAL = "http://127.0.0.1"  # the app on this machine answers only its own names
 
 SENTENCES = (
     "Good morning from the city of Glasgow in Scotland.",

@@ -383,6 +383,29 @@ def test_people_are_named_on_the_page_and_found_by_name(server: Server, page: Pa
     )
 
 
+def test_the_person_chip_writes_the_field_and_modes_choose_the_methods(
+    server: Server, page: Page
+) -> None:
+    page.goto(server.url + "/search")
+    page.get_by_role("button", name="Person…").click()
+    expect(page.locator("#q")).to_be_focused()
+    expect(page.locator("#q")).to_have_value('person:""')
+    page.keyboard.type("Eileen")  # the cursor waits between the quotes
+    expect(page.locator("#q")).to_have_value('person:"Eileen"')
+    page.keyboard.press("Enter")
+    expect(page.locator("#hits > li").first).to_be_visible(timeout=TIMEOUT)
+    assert set(hit_files(page)) == PORTRAITS
+
+    page.fill("#q", "country")
+    page.get_by_label("Meaning").uncheck()
+    expect(page).to_have_url(re.compile(r"mode=words(&|$)"))
+    expect(page.locator("#hits .methods").first).to_have_text("words (BM25)")
+    methods = page.locator("#hits .methods").all_inner_texts()
+    assert methods and set(methods) == {"words (BM25)"}
+    page.get_by_label("Words").click()  # the last way left stays on
+    expect(page.get_by_label("Words")).to_be_checked()
+
+
 def test_two_people_are_merged_split_again_and_one_rejected(server: Server, page: Page) -> None:
     """Chaplin's two faces: one person, two again, then one of them is no person."""
     page.goto(server.url + "/people")

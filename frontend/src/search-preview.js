@@ -33,7 +33,7 @@ function spoken(words) {
     { class: "preview-words" },
     words.slice(from, from + WORDS_SHOWN).map((word) => {
       const text = word.match ? el("mark", {}, word.word) : el("span", {}, word.word);
-      return el("span", { class: "word" }, text, el("small", {}, timecode(word.start, 2)));
+      return el("span", { class: "word" }, text, el("small", {}, timecode(word.start)));
     }),
   );
 }

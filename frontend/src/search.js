@@ -199,7 +199,7 @@ function hitCard(hit) {
   const card = el(
     "li",
     { class: "card hit", dataset: { video: hit.video_id, start: hit.start, file: hit.file } },
-    el("a", { class: "poster-link", href, tabindex: "-1", "aria-hidden": "true" }, picture, el("span", { class: "duration" }, span(hit))),
+    el("a", { class: "poster-link", href, tabindex: "-1", "aria-hidden": "true" }, picture),
     el(
       "div",
       { class: "body" },
@@ -314,7 +314,8 @@ function onModes(event) {
     return;
   }
   search.modes = chosen;
-  if (search.q) {
+  search.q = box.value.trim(); // what the box says now, as if submitted
+  if (search.q || search.like) {
     remember();
     run();
   }

@@ -53,7 +53,11 @@ function historyItem(correction, player, undo) {
     { class: correction.applied ? "applied" : "not-applied" },
     at === undefined
       ? null
-      : el("button", { type: "button", class: "linkish", onclick: () => player.seek(at), "aria-label": `Play from ${timecode(at)}` }, timecode(at)),
+      : el(
+          "button",
+          { type: "button", class: "linkish", onclick: () => player.seek(at), "aria-label": `Play from ${timecode(at)}` },
+          timecode(at),
+        ),
     " ",
     describe(correction),
     el(

@@ -57,7 +57,7 @@ export function createLayers(player, details) {
     const at = total ? Math.min(t / total, 1) : 0;
     if (Math.abs(at - shown) < 1e-4) return;
     shown = at;
-    axis.style.setProperty("--at", at);
+    playhead.style.setProperty("--at", at); // on the line alone: the rows keep their styles
     keepInView(at);
   };
   const labelWidth = () => axis.querySelector(".axis-label")?.offsetWidth || 0;
@@ -131,7 +131,12 @@ function shotsRow(shots, total) {
     track.append(
       el(
         "span",
-        { class: `band ${n % 2 ? "odd" : "even"}`, title: `Shot ${n + 1}`, style: place(shot.start, shot.end, total, 0), dataset: { start: shot.start } },
+        {
+          class: `band ${n % 2 ? "odd" : "even"}`,
+          title: `Shot ${n + 1}`,
+          style: place(shot.start, shot.end, total, 0),
+          dataset: { start: shot.start },
+        },
         `${n + 1}`,
       ),
     );

@@ -3,7 +3,7 @@
 // frame while playing and on every seek, so each part only compares an index it found by
 // binary search with the one it drew last: nothing is redrawn on a tick that did not move.
 
-import { el, thumbUrl, timecode } from "./lib.js";
+import { el, say, thumbUrl, timecode } from "./lib.js";
 
 const STEP = 5; // seconds ←/→ and the step buttons move
 
@@ -72,7 +72,8 @@ export function createPlayer(details, startAt) {
     },
     step: (seconds) => player.seek(media.currentTime + seconds),
     toggle() {
-      if (media.paused || media.ended) media.play().catch(() => {});
+      // a pause before playback began rejects with AbortError: nothing to tell
+      if (media.paused || media.ended) media.play().catch((error) => error.name === "AbortError" || say(error.message, "error"));
       else media.pause();
     },
   };

@@ -52,7 +52,10 @@ export function createTranscript(player, correct) {
   if (editor) section.append(editor.node);
   section.append(text);
 
-  const chosen = () => (selected >= 0 && words[selected] ? { word: words[selected], segment: segments[words[selected].segment] } : null);
+  const chosen = () => {
+    const word = words[selected];
+    return word ? { word, segment: segments[word.segment] } : null;
+  };
   const choose = (i) => {
     selected = i;
     editor?.show(chosen());
@@ -83,13 +86,18 @@ export function createTranscript(player, correct) {
     if (on) node.setAttribute("aria-current", "true");
     else node.removeAttribute("aria-current");
   };
-  const keepInView = (node) => {
-    if (!follow.checked || performance.now() - scrolledAt < READER_SCROLLED) return;
+  const reveal = (node) => {
+    if (!node) return;
     const top = node.offsetTop;
     if (top < text.scrollTop || top + node.offsetHeight > text.scrollTop + text.clientHeight) {
       text.scrollTop = top - text.clientHeight / 3;
     }
   };
+  const keepInView = (node) => {
+    if (follow.checked && performance.now() - scrolledAt > READER_SCROLLED) reveal(node);
+  };
+  // the form takes room from the words when it opens: keep the chosen one in sight
+  editor?.node.addEventListener("toggle", () => reveal(words[selected]?.node || words[current]?.node));
   const update = (t) => {
     const i = lastAtOrBefore(starts, t + EARLY);
     const now = i >= 0 && t <= Math.max(words[i].end, words[i].start) + LINGER ? i : -1;
@@ -113,7 +121,7 @@ export function createTranscript(player, correct) {
     if (words.length) land(words[0].node);
     else text.append(el("p", { class: "muted" }, "Nothing was transcribed: no speech was heard."));
     if (editor) editor.node.hidden = !words.length;
-    editor?.show(selected >= 0 && selected < words.length ? chosen() : null);
+    editor?.show(chosen());
     update(player.time());
   }
 
@@ -129,7 +137,7 @@ function draw(data) {
   for (const [n, segment] of data.segments.entries()) {
     const line = el(
       "p",
-      { class: "segment", lang: segment.language || null, dataset: { start: segment.start } },
+      { class: "segment", lang: segment.language || null },
       el("span", { class: "segment-time", "aria-hidden": "true" }, timecode(segment.start, 0)),
     );
     if (segment.language && segment.language !== data.language) {

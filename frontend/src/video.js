@@ -29,8 +29,9 @@ async function main() {
     },
     layers: async () => layers.render(await api(`/api/videos/${id}/layers`)),
   };
+  // a word or line touches the transcript; shots also move the tags' layer; an undo either
   const changed = (kind) =>
-    kind === "word" || kind === "line" ? load.transcript() : kind === "revert" ? Promise.all([load.transcript(), load.shots()]) : load.shots();
+    kind === "word" || kind === "line" ? load.transcript() : Promise.all([load.transcript(), load.shots(), load.layers()]);
   const corrections = createCorrections(id, player, config.editable, changed);
   const correct = config.editable ? corrections.correct : null;
   const transcript = createTranscript(player, correct);
@@ -64,7 +65,8 @@ async function main() {
 }
 
 function unplayable() {
-  return el("p", { class: "unplayable" }, "This browser cannot play the file, and no proxy of it was made: run `deerin ingest` with the proxy stage to make one.");
+  const why = "This browser cannot play the file, and no proxy of it was made";
+  return el("p", { class: "unplayable" }, `${why}: run \`deerin ingest\` with the proxy stage to make one.`);
 }
 
 function shortcutsHelp(sound) {
