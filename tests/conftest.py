@@ -17,6 +17,10 @@ from deerin.index.store import VideoFolder
 from deerin.media.synth import DemoTape, build_demo_tape
 from deerin.settings import Settings
 
+# The web app's fixtures (an ingested archive, a running server, headless Chromium), one
+# instance per session for every module that uses them.
+pytest_plugins = ["webapp"]
+
 ROOT = Path(__file__).resolve().parents[1]
 # The real test footage: ../shared/media beside the checkout (SHARED_MEDIA_DIR moves it).
 SHARED_MEDIA = Path(os.environ.get("SHARED_MEDIA_DIR", ROOT.parent / "shared" / "media"))

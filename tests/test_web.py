@@ -17,11 +17,11 @@ from deerin.index.catalogue import open_catalogue
 from deerin.retrieve.library import VideoCard, browse
 from deerin.web.app import create_app
 from test_faces import astronaut
-from webapp import Archive, archive, private_store, settings_for  # noqa: F401
+from webapp import Archive, private_store, settings_for
 
 
 @pytest.fixture(scope="module")
-def store(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: F811
+def store(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return private_store(archive, tmp_path_factory.mktemp("web"))
 
 
@@ -70,7 +70,7 @@ def test_bad_list_requests_are_one_line_errors(client: TestClient) -> None:
     assert client.get("/api/videos", params={"limit": 0}).status_code == 422
 
 
-def test_the_original_is_served_with_byte_ranges(client: TestClient, archive: Archive) -> None:  # noqa: F811
+def test_the_original_is_served_with_byte_ranges(client: TestClient, archive: Archive) -> None:
     vid = video_id(client, "manifesto")
     whole = (archive.media / "manifesto.mp4").read_bytes()
     answer = client.get(f"/media/{vid}", headers={"Range": "bytes=1000-1999"})

@@ -14,20 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from test_faces import astronaut
-from webapp import (
-    Server,
-    archive,
-    browser,
-    page,
-    screenshot,
-    server,
-    start_server,
-    stop_server,
-)
-
-# The fixtures of tests/webapp.py this module uses: pytest finds them by these names (and
-# so ruff sees the imports used, not shadowed by each test's arguments).
-__all__ = ["archive", "browser", "page", "server"]
+from webapp import Server, screenshot, start_server, stop_server
 
 FILES = {
     "manifesto.mp4",

@@ -10,20 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from webapp import (
-    Server,
-    archive,
-    browser,
-    page,
-    screenshot,
-    server,
-    start_server,
-    stop_server,
-)
-
-# The fixtures of tests/webapp.py this module uses: pytest finds them by these names (and
-# so ruff sees the imports used, not shadowed by each test's arguments).
-__all__ = ["archive", "browser", "page", "server"]
+from webapp import Server, screenshot, start_server, stop_server
 
 MANIFESTO = "manifesto.mp4"
 POPEYE = "mkv_pgs_Title_T00-1.mkv"  # HEVC: Chromium plays its proxy

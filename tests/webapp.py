@@ -2,10 +2,10 @@
 synthetic films with a face), a real `deerin serve` on a free port, and headless
 Chromium driven by Playwright.
 
-Import the fixtures into a test module (``from webapp import archive, server, browser,
-page``). The archive is ingested once per session into a template store; every test
-module that edits gets its own copy of it (``server`` serves the template read-only
-copy; ``editing_server`` a private copy).
+``tests/conftest.py`` registers this module as a plugin, so its fixtures are one
+instance per session for every test module (importing them into a module would make
+a second archive, and a second Playwright, per module). The archive is ingested once
+into a template store; ``server`` serves a private copy of it per module.
 """
 
 from __future__ import annotations
