@@ -325,3 +325,15 @@ def test_an_edit_during_an_ingest_is_kept_without_waiting(store: Path) -> None:
     assert answer.json()["indexed"] is False and "kept" in answer.json()["note"]
     listed = app.get(f"/api/videos/{vid}/corrections").json()["corrections"]
     assert listed[-1]["new"] == "Zanzibar" and listed[-1]["applied"]
+
+
+def test_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
+    """Offline and safe: every script and style is the app's own, and the page says so."""
+    page = client.get("/")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    html = page.text
+    assert "http://" not in html and "https://" not in html  # no CDN, no font service
+    for asset in ("/static/style.css", "/static/js/collection.js"):
+        assert asset in html
+        assert client.get(asset.split("?")[0]).status_code == 200

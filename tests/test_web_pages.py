@@ -8,6 +8,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -89,6 +90,26 @@ def test_every_page_opens_without_script_errors(server: Server, page: Page) -> N
         page.goto(server.url + path)
         expect(page.locator(drawn).first).to_be_visible(timeout=TIMEOUT)
         assert_accessible_shape(page)
+
+
+def test_every_page_works_under_its_content_security_policy(server: Server, browser: Any) -> None:
+    """No page needs anything its policy forbids (inline scripts, eval, other origins)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    refused: list[str] = []
+    tab.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    tab.on("pageerror", lambda error: refused.append(str(error)))
+    video = server.get("/api/videos", params={"q": "manifesto"}).json()["videos"][0]["id"]
+    for path, drawn in (
+        ("/", "#videos > li"),
+        ("/search?q=country", "#hits > li"),
+        ("/people", "#people > li"),
+        (f"/video/{video}?t=5", ".w"),
+    ):
+        tab.goto(server.url + path)
+        expect(tab.locator(drawn).first).to_be_visible(timeout=TIMEOUT)
+    context.close()
+    assert not refused, refused
 
 
 def test_collection_lists_every_file_with_its_facts(

@@ -180,7 +180,11 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
     """A fresh browser tab (1440x900, a laptop) that fails the test on a script error."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+    # The tests' own waits evaluate strings, which the pages' Content-Security-Policy
+    # forbids; test_web_pages checks the pages under that policy.
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1440, "height": 900}, bypass_csp=True
+    )
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))

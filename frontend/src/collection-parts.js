@@ -1,7 +1,7 @@
 // Parts the collection page shares with the search and people pages: the chooser of
-// collections and the poster a sound recording gets (it has no picture to show).
+// collections, a card's poster, and the poster a sound recording gets (it has no picture).
 
-import { config, el } from "./lib.js";
+import { config, el, thumbUrl } from "./lib.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -29,9 +29,19 @@ export function fillChooser(nav, { all = null } = {}) {
   nav.hidden = false;
 }
 
-/** A loudspeaker and sound waves in place of a poster frame, labelled for screen readers
- * only where the picture is the only thing saying it is a sound recording. */
-export function soundPoster({ labelled = false } = {}) {
+/** A card's poster: its picture (lazy: a page holds dozens), else what ``fallback()``
+ * draws, and ``more`` on top. A link the mouse can use, hidden from the Tab key and screen
+ * readers: the card's title links to the same place and says what it is. */
+export function posterLink(href, thumbnail, fallback, ...more) {
+  const picture = thumbnail
+    ? el("img", { src: thumbUrl(thumbnail), alt: "", loading: "lazy", decoding: "async", width: 320, height: 180 })
+    : fallback();
+  return el("a", { class: "poster-link", href, tabindex: "-1", "aria-hidden": "true" }, picture, ...more);
+}
+
+/** A loudspeaker and sound waves in place of a poster frame (decoration: the card's
+ * facts say it is a sound recording). */
+export function soundPoster() {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", "0 0 64 36");
   svg.setAttribute("aria-hidden", "true");
@@ -40,6 +50,5 @@ export function soundPoster({ labelled = false } = {}) {
     '<path d="M20 14h5l7-6v20l-7-6h-5z" fill="currentColor"/>' +
     '<path d="M36 13a7 7 0 0 1 0 10M39 9a12 12 0 0 1 0 18M42 5a17 17 0 0 1 0 26" ' +
     'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>';
-  const attributes = labelled ? { role: "img", "aria-label": "Sound recording" } : {};
-  return el("div", { class: "poster sound-poster", ...attributes }, svg, el("span", { "aria-hidden": "true" }, "Sound"));
+  return el("div", { class: "poster sound-poster" }, svg, el("span", { "aria-hidden": "true" }, "Sound"));
 }

@@ -2,8 +2,8 @@
 // sorts, filters and pages, so 10,000 videos cost no more than 48), the state in the
 // address so that reload, back and a bookmark give the same page.
 
-import { api, config, el, say, thumbUrl, timecode, videoHref } from "./lib.js";
-import { fillChooser, soundPoster } from "./collection-parts.js";
+import { api, config, el, pageAddress, plural, say, setAddress, timecode, videoHref } from "./lib.js";
+import { fillChooser, posterLink, soundPoster } from "./collection-parts.js";
 
 const DEFAULTS = { q: "", media: "", has: [], sort: "title", order: "asc", offset: 0, limit: 48 };
 const MEDIA = ["film", "sound"];
@@ -36,16 +36,11 @@ function readState() {
 
 /** The address of a state: only what differs from the defaults, so links stay short. */
 function address(state) {
-  const query = new URLSearchParams();
-  const chosen = new URLSearchParams(location.search).get("collection");
-  if (chosen) query.set("collection", chosen);
-  for (const [key, value] of Object.entries(state)) {
-    const text = Array.isArray(value) ? value.join(",") : String(value);
-    const standard = DEFAULTS[key];
-    if (text && text !== (Array.isArray(standard) ? standard.join(",") : String(standard))) query.set(key, text);
-  }
-  const text = query.toString();
-  return `${location.pathname}${text ? `?${text}` : ""}`;
+  const asText = (value) => (Array.isArray(value) ? value.join(",") : String(value));
+  const differs = Object.entries(state)
+    .map(([key, value]) => [key, asText(value)])
+    .filter(([key, text]) => text && text !== asText(DEFAULTS[key]));
+  return pageAddress(differs);
 }
 
 /** The form shows the state (on load and on back/forward). */
@@ -108,39 +103,35 @@ function render(page, state) {
   else {
     const first = (offset + 1).toLocaleString();
     const last = (offset + videos.length).toLocaleString();
-    count.textContent = `${first}–${last} of ${total.toLocaleString()} ${total === 1 ? "video" : "videos and recordings"}`;
+    count.textContent = `${first}–${last} of ${plural(total, "video", "videos and recordings")}`;
   }
   list.replaceChildren(...videos.map(card));
   renderPager(total, state);
 }
 
 function renderPager(total, state) {
-  const step = (offset) => {
+  /** A link to the page at ``offset``, or the same words greyed out where there is none. */
+  const step = (offset, possible, text, rel) => {
+    if (!possible) return el("span", { class: "button secondary", "aria-disabled": "true" }, text);
     const next = { ...state, offset };
-    return el("a", { class: "button secondary", href: address(next), onclick: (event) => go(event, next) });
+    return el("a", { class: "button secondary", href: address(next), rel, onclick: (event) => go(event, next) }, text);
   };
   const pages = Math.max(1, Math.ceil(total / state.limit));
   const at = Math.floor(state.offset / state.limit) + 1;
-  const previous = state.offset > 0 ? step(Math.max(0, state.offset - state.limit)) : null;
-  const next = state.offset + state.limit < total ? step(state.offset + state.limit) : null;
   pager.replaceChildren(
-    previous ? withText(previous, "← Previous", "previous") : el("span", { class: "button secondary", "aria-disabled": "true" }, "← Previous"),
+    step(Math.max(0, state.offset - state.limit), state.offset > 0, "← Previous", "prev"),
     el("span", { class: "muted" }, `Page ${at} of ${pages}`),
-    next ? withText(next, "Next →", "next") : el("span", { class: "button secondary", "aria-disabled": "true" }, "Next →"),
+    step(state.offset + state.limit, state.offset + state.limit < total, "Next →", "next"),
   );
   pager.hidden = total <= state.limit && state.offset === 0;
 }
 
-function withText(link, text, rel) {
-  link.rel = rel;
-  link.append(text);
-  return link;
-}
-
-/** Follow a pager link without reloading; focus the count, which says where we are now. */
+/** Follow a pager link without reloading (a new tab or window is the browser's to open);
+ * focus the count, which says where we are now. */
 function go(event, state) {
+  if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey || event.button) return;
   event.preventDefault();
-  history.pushState(null, "", address(state));
+  setAddress(address(state));
   load(state).then(() => {
     count.focus();
     count.scrollIntoView({ block: "start" });
@@ -153,19 +144,18 @@ function title(video) {
   return [video.generated_title, " ", el("span", { class: "generated", title: "Made by a language model from the contents" }, "generated")];
 }
 
+function noPoster() {
+  return el("div", { class: "poster no-poster" }, "No picture");
+}
+
 function card(video) {
   const href = videoHref(video.id);
   const sound = video.media === "sound";
-  const picture = video.poster
-    ? el("img", { src: thumbUrl(video.poster), alt: "", loading: "lazy", decoding: "async", width: 320, height: 180 })
-    : sound
-      ? soundPoster()
-      : el("div", { class: "poster no-poster" }, "No picture");
   const duration = timecode(video.duration, 0);
   return el(
     "li",
     { class: `card video-card${sound ? " sound" : ""}`, dataset: { id: video.id, file: video.file } },
-    el("a", { class: "poster-link", href, tabindex: "-1", "aria-hidden": "true" }, picture, el("span", { class: "duration" }, duration)),
+    posterLink(href, video.poster, sound ? soundPoster : noPoster, el("span", { class: "duration" }, duration)),
     el(
       "div",
       { class: "body" },
@@ -179,7 +169,7 @@ function card(video) {
 }
 
 function facts(video, duration) {
-  const shots = video.media === "sound" ? "sound recording" : `${video.shots} ${video.shots === 1 ? "shot" : "shots"}`;
+  const shots = video.media === "sound" ? "sound recording" : plural(video.shots, "shot");
   const file = video.title !== video.file || video.generated_title ? el("span", { class: "file" }, video.file) : null;
   const parts = [el("span", { class: "shots" }, shots), video.languages.join(", "), file].filter(Boolean);
   return [el("span", { class: "visually-hidden" }, `Duration ${duration}, `), ...parts.flatMap((part, at) => (at ? [" · ", part] : [part]))];
@@ -203,10 +193,10 @@ function indicators(video) {
   const items = [
     found.speech && ["speech", "Speech"],
     found.text && ["text", "On-screen text"],
-    found.faces && ["faces", `${found.faces} ${found.faces === 1 ? "face" : "faces"}`],
+    found.faces && ["faces", plural(found.faces, "face")],
     people.length && ["people", `People: ${people.join(", ")}${unnamed ? ` +${unnamed}` : ""}`],
-    !people.length && unnamed && ["people", `${unnamed} ${unnamed === 1 ? "person" : "people"}`],
-    found.problems && ["problems", `${found.problems} technical ${found.problems === 1 ? "problem" : "problems"}`],
+    !people.length && unnamed && ["people", plural(unnamed, "person", "people")],
+    found.problems && ["problems", plural(found.problems, "technical problem")],
   ].filter(Boolean);
   if (!items.length) return null;
   return el(
@@ -217,11 +207,7 @@ function indicators(video) {
 }
 
 function update(state, { replace = false } = {}) {
-  const target = address(state);
-  if (target !== `${location.pathname}${location.search}`) {
-    if (replace) history.replaceState(null, "", target);
-    else history.pushState(null, "", target);
-  }
+  setAddress(address(state), { replace });
   load(state);
 }
 

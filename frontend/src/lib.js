@@ -6,12 +6,31 @@ export const config = JSON.parse(document.getElementById("deerin-config").textCo
 const TOKEN_KEY = "deerin.token";
 const EDITOR_KEY = "deerin.editor";
 
+/** A remembered value ("" when none). A browser that keeps no site data (Firefox with
+ * storage turned off, cookies blocked) throws or has no localStorage: the page still
+ * works, reading the name and token from the header's fields instead of keeping them. */
+function stored(key) {
+  try {
+    return localStorage.getItem(key) || "";
+  } catch {
+    return "";
+  }
+}
+
+function store(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    say("This browser keeps no site data: the name and token last until the page is left.");
+  }
+}
+
 /** GET or POST JSON; a failure throws an Error whose message is the server's one line. */
 export async function api(path, { method = "GET", body, form } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") {
-    headers["X-DEERIn-Editor"] = encodeURIComponent(editorName());
-    const token = localStorage.getItem(TOKEN_KEY);
+    headers["X-DEERIn-Editor"] = encodeURIComponent(remembered(EDITOR_KEY, "editor-name"));
+    const token = remembered(TOKEN_KEY, "editor-token");
     if (token) headers["X-DEERIn-Token"] = token;
   }
   let payload;
@@ -26,12 +45,16 @@ export async function api(path, { method = "GET", body, form } = {}) {
   return data;
 }
 
-/** Seconds as 0:00:00.0 (hours only when needed). */
+/** Seconds as 0:00:00.0 (hours only when needed). Rounded once, in whole tenths (or
+ * seconds), before it is split: 59.96 s reads 1:00.0, never 0:60.0. */
 export function timecode(seconds, decimals = 1) {
-  const s = Math.max(0, seconds || 0);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = (s % 60).toFixed(decimals).padStart(decimals ? 3 + decimals : 2, "0");
+  const scale = 10 ** decimals;
+  const units = Math.round(Math.max(0, seconds || 0) * scale);
+  const whole = Math.floor(units / scale);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const sec = String(whole % 60).padStart(2, "0");
+  const rest = decimals ? `${sec}.${String(units % scale).padStart(decimals, "0")}` : sec;
   return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
 
@@ -67,38 +90,31 @@ export function say(message, kind = "info") {
   say.timer = setTimeout(() => status.classList.remove("shown"), kind === "error" ? 8000 : 4000);
 }
 
-export function editorName() {
-  return localStorage.getItem(EDITOR_KEY) || "";
+/** The name or token: as kept, else as typed in the header's field ``id``. */
+function remembered(key, id) {
+  return stored(key) || document.getElementById(id)?.value.trim() || "";
+}
+
+/** A labelled field of the header whose value is kept under ``key`` once changed. */
+function rememberedField(key, label, attributes) {
+  const field = el("input", { ...attributes, value: stored(key), onchange: (event) => store(key, event.target.value.trim()) });
+  return [el("label", { for: attributes.id, class: "visually-hidden" }, label), field];
 }
 
 /** The header's editing controls: your name (kept with every correction) and, when the
  * server asks for one, the editing token. Read-only servers say so instead. */
-export function editorControls() {
+function editorControls() {
   const box = document.getElementById("editor");
   if (!box) return;
   if (!config.editable) {
     box.append(el("span", { class: "badge", title: "This server allows no edits" }, "Read-only"));
     return;
   }
-  const name = el("input", {
-    id: "editor-name",
-    type: "text",
-    value: editorName(),
-    placeholder: "Your name",
-    autocomplete: "name",
-    onchange: (event) => localStorage.setItem(EDITOR_KEY, event.target.value.trim()),
-  });
-  box.append(el("label", { for: "editor-name", class: "visually-hidden" }, "Your name (kept with your edits)"), name);
+  const name = { id: "editor-name", type: "text", placeholder: "Your name", autocomplete: "name" };
+  box.append(...rememberedField(EDITOR_KEY, "Your name (kept with your edits)", name));
   if (config.needs_token) {
-    const token = el("input", {
-      id: "editor-token",
-      type: "password",
-      value: localStorage.getItem(TOKEN_KEY) || "",
-      placeholder: "Edit token",
-      autocomplete: "off",
-      onchange: (event) => localStorage.setItem(TOKEN_KEY, event.target.value.trim()),
-    });
-    box.append(el("label", { for: "editor-token", class: "visually-hidden" }, "Editing token"), token);
+    const token = { id: "editor-token", type: "password", placeholder: "Edit token", autocomplete: "off" };
+    box.append(...rememberedField(TOKEN_KEY, "Editing token", token));
   }
 }
 
@@ -110,7 +126,32 @@ export function param(name, fallback = null) {
 /** A link to a video at a time. */
 export function videoHref(videoId, time) {
   const at = time ? `?t=${Number(time).toFixed(2)}` : "";
-  return `/video/${videoId}${at}`;
+  return `/video/${encodeURIComponent(videoId)}${at}`;
+}
+
+/** "1 face", "2 faces", "1,204 shots": a count and its noun. */
+export function plural(count, one, many = `${one}s`) {
+  const n = Number(count) || 0;
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/** This page's address with ``entries`` as its query, after the collection the address
+ * chose (kept through every state of a page, so a chosen collection stays chosen). */
+export function pageAddress(entries, path = location.pathname) {
+  const query = new URLSearchParams();
+  const chosen = param("collection");
+  if (chosen) query.set("collection", chosen);
+  for (const [key, value] of entries) query.set(key, value);
+  const text = query.toString();
+  return `${path}${text ? `?${text}` : ""}`;
+}
+
+/** Show ``target`` in the address bar (a new history entry, or in place of this one),
+ * unless it is there already: reload, back and a bookmark then give the same page. */
+export function setAddress(target, { replace = false } = {}) {
+  if (target === `${location.pathname}${location.search}`) return;
+  if (replace) history.replaceState(null, "", target);
+  else history.pushState(null, "", target);
 }
 
 editorControls();

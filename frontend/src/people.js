@@ -2,7 +2,7 @@
 // faces, and the decisions a person makes about them (name, merge, split, reject),
 // posted to the API, which stores them, regroups and re-indexes before answering.
 
-import { api, config, el, say, thumbUrl, timecode, videoHref } from "./lib.js";
+import { api, config, el, plural, say, thumbUrl, timecode, videoHref } from "./lib.js";
 import { fillChooser } from "./collection-parts.js";
 
 const collection = config.collection || (config.collections?.length === 1 ? config.collections[0] : null);
@@ -45,7 +45,7 @@ function render() {
   );
   const total = people.length;
   if (!total) count.textContent = `No people in ${collection} yet: faces are grouped into people when a collection is ingested.`;
-  else if (shown.length === total) count.textContent = `${total} ${total === 1 ? "person" : "people"} in ${collection}`;
+  else if (shown.length === total) count.textContent = `${plural(total, "person", "people")} in ${collection}`;
   else count.textContent = `${shown.length} of ${total} people in ${collection}`;
   tools.hidden = !total;
   list.replaceChildren(...shown.map(card));
@@ -75,9 +75,8 @@ function card(person) {
 }
 
 function summary(person) {
-  const faces = `${person.faces} ${person.faces === 1 ? "face" : "faces"}`;
-  const videos = `${person.videos.length} ${person.videos.length === 1 ? "video" : "videos"}`;
-  return `${person.name ? `${person.id} · ` : ""}${faces} in ${videos}`; // an unnamed heading has the id
+  const faces = `${plural(person.faces, "face")} in ${plural(person.videos.length, "video")}`;
+  return `${person.name ? `${person.id} · ` : ""}${faces}`; // an unnamed heading has the id
 }
 
 function examples(person, titles) {
@@ -194,12 +193,14 @@ function split(event, person) {
     say("Those are all of this person's faces: leave at least one", "error");
     return;
   }
-  decide(event, person, "split", { faces }, `${faces.length} ${faces.length === 1 ? "face" : "faces"} split off ${label(person)} as a new person`);
+  decide(event, person, "split", { faces }, `${plural(faces.length, "face")} split off ${label(person)} as a new person`);
 }
 
 function reject(event, person) {
   const faces = selectedFaces(event);
-  const what = faces.length ? `the ${faces.length} selected ${faces.length === 1 ? "face" : "faces"} of ${label(person)}` : `${label(person)} (all ${person.faces} ${person.faces === 1 ? "face" : "faces"})`;
+  const what = faces.length
+    ? `the ${plural(faces.length, "selected face")} of ${label(person)}`
+    : `${label(person)} (all ${plural(person.faces, "face")})`;
   if (!window.confirm(`Reject ${what}? They leave the people list and search.`)) return;
   decide(event, person, "reject", { faces }, `Rejected ${what}`);
 }

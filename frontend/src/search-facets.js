@@ -5,6 +5,7 @@ import { el } from "./lib.js";
 
 // The layers `in:` accepts; other kinds of match (a shot, a face, a place) have no term.
 const SOURCES = ["speech", "subtitles", "text", "captions", "summary", "metadata", "tags"];
+// What each kind of match is called: on a facet, on a hit and in its preview alike.
 const KINDS = {
   speech: "speech",
   subtitles: "subtitles",
@@ -24,7 +25,7 @@ const SHOWN = 8; // values shown before "all N"
 /** Each facet: its heading, how a value reads, and the term that picks it (or null). */
 const FACETS = [
   ["video", "Video", (v) => v, (v) => `video:${quoted(v)}`],
-  ["kind", "Found in", (v) => KINDS[v] || v, (v) => (SOURCES.includes(v) ? `in:${v}` : null)],
+  ["kind", "Found in", kindName, (v) => (SOURCES.includes(v) ? `in:${v}` : null)],
   ["person", "Person", (v) => v, (v) => `person:${quoted(v)}`],
   ["year", "Year", (v) => v, (v) => `year:${v}`],
   ["media", "Media", (v) => (v === "sound" ? "sound recordings" : "films"), (v) => `media:${v}`],
@@ -36,7 +37,12 @@ const FACETS = [
 // The search box's tokens as the server reads them (deerin.retrieve.query.TOKEN).
 const TOKEN = /(-?)(?:([A-Za-z_]+):)?("[^"]*(?:"|$)|\S+)/g;
 
-export function quoted(value) {
+/** The name of a kind of match ("text" → "on-screen text"). */
+export function kindName(kind) {
+  return KINDS[kind] || kind;
+}
+
+function quoted(value) {
   const bare = String(value).replaceAll('"', "");
   return /[\s:]/.test(bare) || !bare ? `"${bare}"` : bare;
 }
@@ -51,12 +57,12 @@ function find(text, term) {
   return [...text.matchAll(TOKEN)].find((m) => !m[1] && key(m[2], m[3]) === wanted);
 }
 
-export function hasTerm(text, term) {
+function hasTerm(text, term) {
   return Boolean(find(text, term));
 }
 
 /** The search box with the term added, or taken out when it is already there. */
-export function toggleTerm(text, term) {
+function toggleTerm(text, term) {
   const found = find(text, term);
   if (!found) return `${text.trim()} ${term}`.trim();
   return `${text.slice(0, found.index)} ${text.slice(found.index + found[0].length)}`.replace(/\s+/g, " ").trim();

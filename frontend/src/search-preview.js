@@ -2,6 +2,7 @@
 // with their times, beside the hit the pointer (or the keyboard's focus) is on.
 
 import { el, thumbUrl, timecode } from "./lib.js";
+import { kindName } from "./search-facets.js";
 
 const WORDS_BEFORE = 8;
 const WORDS_SHOWN = 36;
@@ -44,7 +45,7 @@ function content(hit, title) {
     el(
       "div",
       { class: "preview-match" },
-      el("p", { class: "muted" }, `${match.kind} · ${timecode(match.start)}–${timecode(match.end)} · ${match.method}`),
+      el("p", { class: "muted" }, `${kindName(match.kind)} · ${timecode(match.start)}–${timecode(match.end)} · ${match.method}`),
       match.words?.length ? spoken(match.words) : el("p", {}, highlighted(match.text, match.marks)),
     ),
   );

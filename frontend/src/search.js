@@ -3,27 +3,14 @@
 // facets that add terms to the box, and hits that open the video at their moment.
 // The box, the modes and "more like this" live in the address (reload, back, links).
 
-import { api, config, el, say, thumbUrl, timecode, videoHref } from "./lib.js";
-import { soundPoster } from "./collection-parts.js";
-import { facetGroups } from "./search-facets.js";
+import { api, config, el, pageAddress, param, plural, say, setAddress, thumbUrl, timecode, videoHref } from "./lib.js";
+import { posterLink, soundPoster } from "./collection-parts.js";
+import { facetGroups, kindName } from "./search-facets.js";
 import { hidePreview, highlighted, showPreview } from "./search-preview.js";
 
 const PAGE = 24;
 const DEFAULT_MODES = ["words", "meaning"];
 const EXCERPT = 220; // characters of a passage shown on a hit
-const KIND_LABELS = {
-  speech: "Speech",
-  subtitles: "Subtitles",
-  text: "On screen",
-  captions: "Caption",
-  summary: "Summary",
-  metadata: "Catalogue",
-  tags: "Tags",
-  shot: "Picture",
-  face: "Face",
-  place: "Place",
-  video: "Video",
-};
 
 const form = document.getElementById("search-form");
 const box = document.getElementById("q");
@@ -45,29 +32,24 @@ let names = {}; // person names of the hits, by collection then id
 let asked = 0; // the latest request: an older answer arriving late is dropped
 
 function readAddress() {
-  const query = new URLSearchParams(location.search);
-  const modes = (query.get("mode") || "").split(",").filter((mode) => modeBoxes.some((b) => b.value === mode));
-  search.q = query.get("q") || "";
+  const modes = param("mode", "").split(",").filter((mode) => modeBoxes.some((b) => b.value === mode));
+  search.q = param("q", "");
   search.modes = modes.length ? modes : DEFAULT_MODES;
-  search.like = query.get("like") || null;
+  search.like = param("like") || null;
   search.likeLabel = null;
   box.value = search.q;
   for (const each of modeBoxes) each.checked = search.modes.includes(each.value);
 }
 
-function address() {
-  const query = new URLSearchParams();
-  const chosen = new URLSearchParams(location.search).get("collection");
-  if (chosen) query.set("collection", chosen);
-  if (search.q) query.set("q", search.q);
-  if (search.modes.join(",") !== DEFAULT_MODES.join(",")) query.set("mode", search.modes.join(","));
-  if (search.like) query.set("like", search.like);
-  const text = query.toString();
-  return `/search${text ? `?${text}` : ""}`;
-}
-
+/** The address of this search: the box, the modes where not the default, the shot. */
 function remember() {
-  if (address() !== `${location.pathname}${location.search}`) history.pushState(null, "", address());
+  const modes = search.modes.join(",");
+  const entries = [
+    ["q", search.q],
+    ["mode", modes === DEFAULT_MODES.join(",") ? "" : modes],
+    ["like", search.like],
+  ];
+  setAddress(pageAddress(entries.filter(([, value]) => value), "/search"));
 }
 
 /** Ask the server: a picture is posted, anything else is a GET the address can repeat. */
@@ -106,10 +88,10 @@ async function run({ append = false } = {}) {
     render(result, fresh, append);
   } catch (error) {
     if (mine !== asked) return;
+    // #messages is an alert: a screen reader reads it out once (the status line would repeat it)
     messages.replaceChildren(el("p", { class: "error" }, error.message));
     count.textContent = append ? count.textContent : "The search could not be run.";
     if (!append) clearHits();
-    say(error.message, "error");
   } finally {
     if (mine === asked) {
       list.removeAttribute("aria-busy");
@@ -135,7 +117,6 @@ function clearHits() {
 function render(result, fresh, append) {
   names = { ...names, ...result.people };
   messages.replaceChildren(...result.warnings.map((warning) => el("p", { class: "warning" }, warning)));
-  if (result.warnings.length) say(result.warnings[0]);
   shown = append ? [...shown, ...fresh] : fresh;
   const cards = fresh.map(hitCard);
   if (append) list.append(...cards);
@@ -153,7 +134,7 @@ function summarise(result) {
     count.textContent = "No hits. Try other words, fewer filters, or Meaning.";
     return;
   }
-  const hits = result.total === 1 ? "1 hit" : `${result.total.toLocaleString()} hits`;
+  const hits = plural(result.total, "hit");
   const methods = Object.values(result.methods).join("; ");
   count.replaceChildren(
     `${hits}${shown.length < result.total ? `, ${shown.length} shown` : ""}`,
@@ -178,7 +159,7 @@ function matchLine(match) {
   return el(
     "p",
     { class: "match", dataset: { kind: match.kind } },
-    el("span", { class: "kind" }, KIND_LABELS[match.kind] || match.kind),
+    el("span", { class: "kind" }, kindName(match.kind)),
     " ",
     highlighted(text, marks),
   );
@@ -191,15 +172,12 @@ function span(hit) {
 
 function hitCard(hit) {
   const href = videoHref(hit.video_id, hit.start);
-  const picture = hit.thumbnail
-    ? el("img", { src: thumbUrl(hit.thumbnail), alt: "", loading: "lazy", decoding: "async", width: 320, height: 180 })
-    : soundPoster();
   const people = hit.people.map((id) => names[hit.collection]?.[id] || id);
   const title = `${hit.file} at ${timecode(hit.start)}`;
   const card = el(
     "li",
     { class: "card hit", dataset: { video: hit.video_id, start: hit.start, file: hit.file } },
-    el("a", { class: "poster-link", href, tabindex: "-1", "aria-hidden": "true" }, picture),
+    posterLink(href, hit.thumbnail, soundPoster),
     el(
       "div",
       { class: "body" },
@@ -230,7 +208,7 @@ function hitCard(hit) {
 function moreLikeThis(hit) {
   search.like = `${hit.video_id}:${hit.shot}`;
   search.likeLabel = { file: hit.file, shot: hit.shot, thumbnail: hit.thumbnail };
-  search.picture = null;
+  forgetPicture();
   search.q = "";
   box.value = "";
   remember();
@@ -269,11 +247,16 @@ function dropLike() {
 }
 
 function dropPicture() {
-  URL.revokeObjectURL(search.picture.url);
-  search.picture = null;
-  pictureInput.value = "";
+  forgetPicture();
   run();
   box.focus();
+}
+
+/** No picture to search with any more (its preview's object URL freed). */
+function forgetPicture() {
+  if (search.picture) URL.revokeObjectURL(search.picture.url);
+  search.picture = null;
+  pictureInput.value = "";
 }
 
 function usePicture(file) {
@@ -339,20 +322,25 @@ function start() {
     search.picture.kind = pictureKind.value;
     run();
   });
+  // a file dropped anywhere on the form is a picture to search with; text dragged into the
+  // box stays the browser's to drop
   form.addEventListener("dragover", (event) => {
+    if (!event.dataTransfer.types.includes("Files")) return;
     event.preventDefault();
     drop.classList.add("dragging");
   });
   form.addEventListener("dragleave", (event) => form.contains(event.relatedTarget) || drop.classList.remove("dragging"));
   form.addEventListener("drop", (event) => {
-    event.preventDefault();
     drop.classList.remove("dragging");
-    usePicture(event.dataTransfer.files[0]);
+    const file = event.dataTransfer.files[0];
+    if (!file) return;
+    event.preventDefault();
+    usePicture(file);
   });
   more.addEventListener("click", () => run({ append: true }));
   window.addEventListener("popstate", () => {
     readAddress();
-    search.picture = null;
+    forgetPicture();
     run();
   });
   run();

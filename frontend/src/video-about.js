@@ -27,7 +27,7 @@ function summary(generated, player) {
   const parts = generated.parts.length > 1 ? generated.parts : [];
   return el(
     "div",
-    { class: "summary", "aria-label": "Generated title and summary" },
+    { class: "summary", role: "group", "aria-label": "Generated title and summary" },
     el(
       "p",
       { class: "summary-title" },
@@ -52,7 +52,7 @@ function summary(generated, player) {
               el(
                 "li",
                 {},
-                el("button", { type: "button", class: "linkish", onclick: () => player.seek(part.start) }, timecode(part.start, 0)),
+                el("button", { type: "button", class: "link-button", onclick: () => player.seek(part.start) }, timecode(part.start, 0)),
                 " ",
                 part.title ? el("strong", {}, part.title) : null,
                 part.summary ? ` ${part.summary}` : null,
@@ -80,7 +80,7 @@ export function exportsSection(details) {
             "a",
             {
               class: "button secondary small",
-              href: `/api/videos/${details.id}/export/${layer.layer}.${format}`,
+              href: `/api/videos/${encodeURIComponent(details.id)}/export/${encodeURIComponent(`${layer.layer}.${format}`)}`,
               download: true,
               "aria-label": `${name} as ${format.toUpperCase()}`,
             },

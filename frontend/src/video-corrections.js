@@ -4,9 +4,10 @@
 
 import { api, el, say, timecode } from "./lib.js";
 
-/** The history section and ``correct(body, what)``, which stores a correction, says so,
- * then lets ``changed(kind)`` reload what it touched. Errors (a 403 included) are said. */
-export function createCorrections(videoId, player, editable, changed) {
+/** The history section and ``correct(body, what)``, which stores a correction (at the
+ * API's ``path``), says so, then lets ``changed(kind)`` reload what it touched. Errors (a
+ * 403 included) are said. */
+export function createCorrections(path, player, editable, changed) {
   const list = el("ol", { class: "history", reversed: true });
   const none = el("p", { class: "muted" }, "None yet.");
   const node = el(
@@ -17,7 +18,6 @@ export function createCorrections(videoId, player, editable, changed) {
     none,
     list,
   );
-  const path = `/api/videos/${videoId}/corrections`;
 
   async function load() {
     const data = await api(path);
@@ -51,11 +51,11 @@ function historyItem(correction, player, undo) {
   const item = el(
     "li",
     { class: correction.applied ? "applied" : "not-applied" },
-    at === undefined
+    at == null
       ? null
       : el(
           "button",
-          { type: "button", class: "linkish", onclick: () => player.seek(at), "aria-label": `Play from ${timecode(at)}` },
+          { type: "button", class: "link-button", onclick: () => player.seek(at), "aria-label": `Play from ${timecode(at)}` },
           timecode(at),
         ),
     " ",

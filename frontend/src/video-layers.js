@@ -5,7 +5,7 @@
 // Blocks that overlap go on lanes of their own, a few at most, so none hides another.
 
 import { el, timecode } from "./lib.js";
-import { roving } from "./video-player.js";
+import { roving } from "./video-lists.js";
 
 const MAX_LANES = 4;
 const ZOOMS = [1, 2, 4, 8, 16];

@@ -1,26 +1,12 @@
 // The video page's player and its clock: one <video> (or <audio>) whose time every other
 // part follows. Parts subscribe with onTick(); the clock calls them once per animation
 // frame while playing and on every seek, so each part only compares an index it found by
-// binary search with the one it drew last: nothing is redrawn on a tick that did not move.
+// binary search (video-lists.js) with the one it drew last: nothing is redrawn on a tick
+// that did not move.
 
 import { el, say, thumbUrl, timecode } from "./lib.js";
 
 const STEP = 5; // seconds ←/→ and the step buttons move
-
-/** The index of the last value <= t in an ascending array (-1 when t is before all). */
-export function lastAtOrBefore(sorted, t) {
-  let low = 0;
-  let high = sorted.length - 1;
-  let found = -1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    if (sorted[middle] <= t) {
-      found = middle;
-      low = middle + 1;
-    } else high = middle - 1;
-  }
-  return found;
-}
 
 /** The player for the video's details: the media element, its controls, the clock. */
 export function createPlayer(details, startAt) {
@@ -54,6 +40,9 @@ export function createPlayer(details, startAt) {
   media.addEventListener("durationchange", () => {
     if (Number.isFinite(media.duration) && media.duration > 0) duration = media.duration;
   });
+  // the server chose a file browsers play, yet this one may lack the codec (a Firefox
+  // without H.264 on Linux): say so rather than show a player that never starts
+  media.addEventListener("error", () => say(`This browser cannot play ${details.file}: ${media.error?.message || "the format is not supported"}.`, "error"));
 
   const player = {
     media,
@@ -115,7 +104,7 @@ export function playerControls(player, shots) {
     el("button", { type: "button", class: "secondary", "aria-label": label, "aria-keyshortcuts": keys, onclick: action }, text);
   const bar = el(
     "div",
-    { class: "player-controls", role: "group", "aria-label": "Player" },
+    { class: "player-controls", role: "group", "aria-label": "Player controls" },
     play,
     button(`Back ${STEP} seconds`, `−${STEP} s`, "ArrowLeft", () => player.step(-STEP)),
     button(`Forward ${STEP} seconds`, `+${STEP} s`, "ArrowRight", () => player.step(STEP)),
@@ -153,34 +142,4 @@ export function installShortcuts(player, shots) {
 
 function typing(target) {
   return Boolean(target.closest?.("input, textarea, select, [contenteditable]:not([contenteditable=false])"));
-}
-
-/** One tab stop for a long list (words, shots, events): ←/→ (and Home/End) move along
- * it, Tab leaves it. ``items()`` gives the elements in order; ``onMove`` hears the new
- * one. Returns a function that makes an item the one Tab lands on. */
-export function roving(container, items, onMove = () => {}) {
-  let stop = null;
-  const land = (item) => {
-    if (item === stop || !item) return;
-    if (stop) stop.tabIndex = -1;
-    item.tabIndex = 0;
-    stop = item;
-  };
-  container.addEventListener("keydown", (event) => {
-    const list = items();
-    const at = list.indexOf(document.activeElement);
-    if (at < 0) return;
-    const moves = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: list.length - 1 };
-    if (!(event.key in moves) || event.altKey || event.ctrlKey || event.metaKey) return;
-    event.preventDefault();
-    event.stopPropagation(); // ←/→ move here, they do not step the player
-    const next = list[Math.min(Math.max(moves[event.key], 0), list.length - 1)];
-    land(next);
-    next.focus();
-    onMove(next);
-  });
-  container.addEventListener("focusin", (event) => {
-    if (items().includes(event.target)) land(event.target);
-  });
-  return land;
 }

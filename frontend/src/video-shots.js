@@ -3,11 +3,10 @@
 // marked. People may merge a shot with the one before or split one at the playhead.
 
 import { el, say, thumbUrl, timecode } from "./lib.js";
-import { lastAtOrBefore, roving } from "./video-player.js";
+import { follower, lastAtOrBefore, roving } from "./video-lists.js";
 
 const EARLY = 0.01; // seconds: a seek to a shot's start lands in that shot
 const RESTART = 1.0; // seconds into a shot after which "previous" replays it from its start
-const READER_SCROLLED = 4000; // ms the strip stops following after the reader scrolls it
 const THUMB_WIDTH = 160;
 
 /** The shots section; ``correct(body, what)`` stores a correction (null: read-only). */
@@ -29,16 +28,13 @@ export function createShots(player, correct, details) {
   let starts = new Float64Array(0);
   let fps = null;
   let current = -1;
-  let scrolledAt = -Infinity;
   const land = roving(strip, () => nodes);
+  const scroller = follower(strip, "x", ["wheel", "touchmove", "pointerdown"]);
 
   strip.addEventListener("click", (event) => {
     const button = event.target.closest("[data-i]");
     if (button) player.seek(shots[Number(button.dataset.i)].start);
   });
-  for (const name of ["wheel", "touchmove", "pointerdown"]) {
-    strip.addEventListener(name, () => (scrolledAt = performance.now()), { passive: true });
-  }
   merge.addEventListener("click", () => {
     const shot = shots[current];
     if (!shot || current < 1) return say("Choose a shot after the first to merge it with the one before.", "error");
@@ -54,13 +50,6 @@ export function createShots(player, correct, details) {
     correct({ kind: "split_shot", at: t }, `shot ${current + 1} is split at ${timecode(t)}`);
   });
 
-  const keepInView = (item) => {
-    if (performance.now() - scrolledAt < READER_SCROLLED) return;
-    const left = item.offsetLeft;
-    if (left < strip.scrollLeft || left + item.offsetWidth > strip.scrollLeft + strip.clientWidth) {
-      strip.scrollLeft = left - strip.clientWidth / 3;
-    }
-  };
   const update = (t) => {
     const now = lastAtOrBefore(starts, t + EARLY);
     if (now === current) return;
@@ -75,7 +64,7 @@ export function createShots(player, correct, details) {
     button.setAttribute("aria-current", "true");
     merge.setAttribute("aria-label", `Merge shot ${current + 1} with shot ${current}`);
     if (!strip.contains(document.activeElement)) land(button);
-    keepInView(button.parentElement);
+    scroller.follow(button.parentElement);
   };
 
   function render(data) {

@@ -4,15 +4,14 @@
 // search over the words' start times. People may correct a word or a whole line.
 
 import { el, say, timecode } from "./lib.js";
-import { lastAtOrBefore, roving } from "./video-player.js";
+import { follower, lastAtOrBefore, roving } from "./video-lists.js";
 
 const EARLY = 0.02; // seconds: a seek to a word's start lands on that word
 const LINGER = 1.0; // seconds a word stays marked after it ends (unless the next begins)
-const READER_SCROLLED = 4000; // ms the transcript stops following after the reader scrolls
 const CLINGS = /^[.,;:!?%)\]}…’'”]/; // punctuation Whisper gives as a word of its own
 
 /** The language's name in the reader's language ("en" → "English"), else the code. */
-export function languageName(code) {
+function languageName(code) {
   if (!code) return "";
   try {
     return new Intl.DisplayNames([navigator.language || "en"], { type: "language" }).of(code) || code;
@@ -46,7 +45,7 @@ export function createTranscript(player, correct) {
   let starts = new Float64Array(0);
   let current = -1;
   let selected = -1;
-  let scrolledAt = -Infinity;
+  const scroller = follower(text, "y", ["wheel", "touchmove"]);
   const land = roving(text, () => words.map((w) => w.node), (node) => choose(Number(node.dataset.i)));
   const editor = correct ? transcriptEditor(correct, () => chosen()) : null;
   if (editor) section.append(editor.node);
@@ -75,10 +74,6 @@ export function createTranscript(player, correct) {
       editor.open();
     }
   });
-  for (const name of ["wheel", "touchmove"]) {
-    text.addEventListener(name, () => (scrolledAt = performance.now()), { passive: true });
-  }
-
   const mark = (i, on) => {
     const node = words[i]?.node;
     if (!node) return;
@@ -86,18 +81,8 @@ export function createTranscript(player, correct) {
     if (on) node.setAttribute("aria-current", "true");
     else node.removeAttribute("aria-current");
   };
-  const reveal = (node) => {
-    if (!node) return;
-    const top = node.offsetTop;
-    if (top < text.scrollTop || top + node.offsetHeight > text.scrollTop + text.clientHeight) {
-      text.scrollTop = top - text.clientHeight / 3;
-    }
-  };
-  const keepInView = (node) => {
-    if (follow.checked && performance.now() - scrolledAt > READER_SCROLLED) reveal(node);
-  };
   // the form takes room from the words when it opens: keep the chosen one in sight
-  editor?.node.addEventListener("toggle", () => reveal(words[selected]?.node || words[current]?.node));
+  editor?.node.addEventListener("toggle", () => scroller.reveal(words[selected]?.node || words[current]?.node));
   const update = (t) => {
     const i = lastAtOrBefore(starts, t + EARLY);
     const now = i >= 0 && t <= Math.max(words[i].end, words[i].start) + LINGER ? i : -1;
@@ -107,7 +92,7 @@ export function createTranscript(player, correct) {
     current = now;
     if (now < 0) return;
     if (!text.contains(document.activeElement)) land(words[now].node);
-    keepInView(words[now].node);
+    if (follow.checked) scroller.follow(words[now].node);
   };
 
   function render(data) {

@@ -16,23 +16,23 @@ const root = document.getElementById("video-page");
 const NO_SHOTS = { node: "", previous() {}, next() {} };  // a sound recording has none
 
 async function main() {
-  const id = config.video;
-  const details = await api(`/api/videos/${id}`);
+  const base = `/api/videos/${encodeURIComponent(config.video)}`;
+  const details = await api(base);
   const player = createPlayer(details, Number(param("t", "0")));
   const load = {
-    transcript: async () => transcript.render(await api(`/api/videos/${id}/transcript`)),
+    transcript: async () => transcript.render(await api(`${base}/transcript`)),
     shots: async () => {
       if (player.sound) return;
-      const data = await api(`/api/videos/${id}/shots`);
+      const data = await api(`${base}/shots`);
       shots.render(data);
       layers.renderShots(data);
     },
-    layers: async () => layers.render(await api(`/api/videos/${id}/layers`)),
+    layers: async () => layers.render(await api(`${base}/layers`)),
   };
   // a word or line touches the transcript; shots also move the tags' layer; an undo either
   const changed = (kind) =>
     kind === "word" || kind === "line" ? load.transcript() : Promise.all([load.transcript(), load.shots(), load.layers()]);
-  const corrections = createCorrections(id, player, config.editable, changed);
+  const corrections = createCorrections(`${base}/corrections`, player, config.editable, changed);
   const correct = config.editable ? corrections.correct : null;
   const transcript = createTranscript(player, correct);
   const shots = player.sound ? NO_SHOTS : createShots(player, correct, details);
