@@ -68,11 +68,14 @@ class VideoPage(BaseModel):
 
 
 class Library:
-    """The cards of every collection, read from each index once per change."""
+    """The cards of every collection, read from each index once per change, and the
+    merged list of all of them, made once per change of any."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._indexes: dict[str, SearchIndex] = {}
         self._cards: dict[str, tuple[Any, list[VideoCard]]] = {}
+        self._merged: tuple[Any, list[VideoCard], dict[str, VideoCard]] | None = None
         self._lock = threading.Lock()
 
     def collections(self) -> list[str]:
@@ -81,46 +84,67 @@ class Library:
 
     def cards(self, collection: str | None) -> list[VideoCard]:
         """The cards of one collection, or of all (a video in two listed once)."""
-        names = [collection] if collection else self.collections()
-        if collection and collection not in self.collections():
+        if collection is None:
+            return self._all()[0]
+        if collection not in self.collections():
             raise DeerinError(
                 f"there is no collection '{collection}'",
                 path=self.settings.data_dir / "collections",
                 hint=f"collections: {', '.join(self.collections()) or 'none yet'}",
             )
-        merged: dict[str, VideoCard] = {}
-        for name in names:
-            for card in self._collection_cards(name):
-                held = merged.get(card.id)
-                merged[card.id] = (
-                    card
-                    if held is None
-                    else held.model_copy(update={"collections": [*held.collections, name]})
-                )
-        return list(merged.values())
+        return self._collection_cards(collection)[1]
 
     def card(self, video_id: str) -> VideoCard | None:
         """One video's card, from whichever collections hold it."""
-        found = [c for c in self.cards(None) if c.id == video_id]
-        return found[0] if found else None
+        return self._all()[1].get(video_id)
 
-    def _collection_cards(self, name: str) -> list[VideoCard]:
+    def _all(self) -> tuple[list[VideoCard], dict[str, VideoCard]]:
+        held = [(name, *self._collection_cards(name)) for name in self.collections()]
+        versions = [(name, version) for name, version, _ in held]
+        with self._lock:
+            if self._merged is None or self._merged[0] != versions:
+                merged: dict[str, VideoCard] = {}
+                for name, _, cards in held:
+                    for card in cards:
+                        known = merged.get(card.id)
+                        merged[card.id] = (
+                            card
+                            if known is None
+                            else known.model_copy(
+                                update={"collections": [*known.collections, name]}
+                            )
+                        )
+                self._merged = (versions, list(merged.values()), merged)
+            return self._merged[1], self._merged[2]
+
+    def _collection_cards(self, name: str) -> tuple[Any, list[VideoCard]]:
+        """A collection's cards and the version of the index (and people) they are of."""
+        table = self._table(name)
         try:
-            table = SearchIndex.open(self.settings, name).table("videos")
-        except IndexMissing:
-            return []
+            version = (table.version, _people_mtime(self.settings, name)) if table else None
+        except (OSError, RuntimeError, ValueError):  # rebuilt since: its tables were replaced
+            self._indexes.pop(name, None)
+            table = self._table(name)
+            version = (table.version, _people_mtime(self.settings, name)) if table else None
         if table is None:
-            return []
-        version = (table.version, _people_mtime(self.settings, name))
+            return None, []
         with self._lock:
             held = self._cards.get(name)
             if held is None or held[0] != version:
                 names = _person_names(self.settings, name)
-                rows = table.to_arrow().to_pylist()
-                cards = [_card(row, names, name) for row in rows]
+                cards = [_card(row, names, name) for row in table.to_arrow().to_pylist()]
                 held = (version, cards)
                 self._cards[name] = held
-        return held[1]
+        return held
+
+    def _table(self, name: str) -> Any | None:
+        """The collection's videos table (its index opened once), or None without one."""
+        if name not in self._indexes:
+            try:
+                self._indexes[name] = SearchIndex.open(self.settings, name)
+            except IndexMissing:
+                return None
+        return self._indexes[name].table("videos")
 
 
 def browse(
