@@ -337,3 +337,20 @@ def test_pages_load_nothing_from_elsewhere(client: TestClient) -> None:
     for asset in ("/static/style.css", "/static/js/collection.js"):
         assert asset in html
         assert client.get(asset.split("?")[0]).status_code == 200
+
+
+def test_deerin_export_writes_a_video_as_a_iiif_manifest(store: Path) -> None:
+    import json
+
+    from iiif_prezi3 import Manifest
+    from typer.testing import CliRunner
+
+    from deerin.cli.main import application
+
+    args = ["--data-dir", str(store), "export", "jfk.flac", "--layer", "iiif", "-f", "json"]
+    result = CliRunner().invoke(application(), [*args, "--base-url", "https://archive.example"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    manifest = Manifest(**document)
+    assert str(manifest.id).startswith("https://archive.example/iiif/")
+    assert document["items"][0]["duration"] == pytest.approx(11, abs=0.5)

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from deerin.cli.common import err, resolve_video, settings_from
+from deerin.export.layers import DEFAULT_BASE_URL
 from deerin.export.render import export_text
 from deerin.index.store import atomic_write_bytes
 
@@ -23,7 +24,7 @@ def export_cmd(
             "--format",
             "-f",
             help="Shots: csv, json, otio, edl. Transcript: vtt, srt, txt, json. "
-            "Other layers: vtt, srt, csv, json.",
+            "iiif: json. Other layers: vtt, srt, csv, json.",
         ),
     ] = "csv",
     output: Annotated[
@@ -34,7 +35,8 @@ def export_cmd(
         typer.Option(
             "--layer",
             "-l",
-            help="shots, transcript, text, subtitles, faces, tech, audio or entities.",
+            help="shots, transcript, text, subtitles, faces, tech, audio, entities, or iiif "
+            "(the IIIF Presentation 3 manifest).",
         ),
     ] = "shots",
     track: Annotated[
@@ -50,12 +52,18 @@ def export_cmd(
             "--collection", "-c", help="Faces: whose people name them [default: every collection]."
         ),
     ] = None,
+    base_url: Annotated[
+        str,
+        typer.Option("--base-url", help="iiif: the server its media URLs point at (deerin serve)."),
+    ] = DEFAULT_BASE_URL,
 ) -> None:
     """Export a video's (or a sound recording's) shots, transcript, or its text, subtitle,
-    face, technical, audio or entity events, with times."""
+    face, technical, audio or entity events, with times; or its IIIF manifest."""
     settings = settings_from(ctx)
     video_id, path = resolve_video(settings, video)
-    text = export_text(settings, video_id, path, layer, fmt, track=track, collection=collection)
+    text = export_text(
+        settings, video_id, path, layer, fmt, track=track, collection=collection, base_url=base_url
+    )
     if output is None:
         sys.stdout.write(text)
     else:

@@ -16,7 +16,8 @@ from rich.markup import escape
 
 from deerin.cli.common import err, resolve_video, settings_from
 from deerin.errors import DeerinError
-from deerin.export.iiif import DEFAULT_BASE_URL, collection_files, video_manifest
+from deerin.export.iiif import collection_files, video_manifest
+from deerin.export.layers import DEFAULT_BASE_URL
 from deerin.index.store import atomic_write_bytes
 
 

@@ -14,7 +14,9 @@ def serve_cmd(
     ctx: typer.Context,
     collection: Annotated[
         str | None,
-        typer.Option("--collection", "-c", help="The collection the pages open on [default: all]."),
+        typer.Option(
+            "--collection", "-c", help="The collection the pages open on \\[default: all]."
+        ),
     ] = None,
     host: Annotated[
         str,

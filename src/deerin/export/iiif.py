@@ -64,7 +64,6 @@ from deerin.index.store import VideoFolder
 from deerin.settings import Settings
 
 A = TypeVar("A", bound=Artefact)
-DEFAULT_BASE_URL = "http://127.0.0.1:8765"  # where `deerin serve` listens
 NO_LANGUAGE = "none"  # IIIF's language key for text of no known language
 PROXY_FORMAT = "video/mp4"
 # Containers archives use that Python's own table lacks (the system's differs by machine).

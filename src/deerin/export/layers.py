@@ -19,6 +19,9 @@ from deerin import plugins
 from deerin.errors import DeerinError, closest
 from deerin.index.artefacts import Artefact
 from deerin.index.schemas import MediaInfo, People
+from deerin.settings import Settings
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8765"  # where `deerin serve` listens
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class ExportContext:
     media: MediaInfo
     track: int | str | None = None  # subtitles: one track
     people: tuple[People, ...] = ()  # faces: the people who name them
+    settings: Settings | None = None  # iiif: the store the manifest is made from
+    base_url: str = DEFAULT_BASE_URL  # iiif: the server its URLs point at
 
     @property
     def title(self) -> str:

@@ -38,4 +38,5 @@ def exporters() -> list[Exporter]:
         Exporter("tech", schemas.Tech, "technical events", FORMATS, writers.events),
         Exporter("audio", schemas.AudioEvents, "audio events", FORMATS, writers.events, "sound"),
         Exporter("entities", schemas.Entities, "named entities", FORMATS, writers.entities),
+        Exporter("iiif", schemas.Probe, "IIIF manifest", ("json",), writers.iiif),
     ]

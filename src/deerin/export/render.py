@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deerin.errors import DeerinError
-from deerin.export.layers import ExportContext, Exporter, exporter
+from deerin.export.layers import DEFAULT_BASE_URL, ExportContext, Exporter, exporter
 from deerin.index import artefacts
 from deerin.index.corrections import read_corrected
 from deerin.index.schemas import MediaInfo, People, Probe, Subtitles
@@ -25,9 +25,11 @@ def export_text(
     *,
     track: str | None = None,
     collection: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> str:
     """``layer`` of the video in ``fmt``; ``track`` picks one subtitle track, ``collection``
-    whose people name the faces (every collection's when None)."""
+    whose people name the faces (every collection's when None), ``base_url`` the server
+    a IIIF manifest points at."""
     chosen = exporter(layer, fmt)
     folder = VideoFolder.for_video(settings.data_dir, video_id)
     media = artefacts.read(folder, Probe).media
@@ -38,6 +40,8 @@ def export_text(
         media,
         track=_chosen_track(document, track, path) if isinstance(document, Subtitles) else None,
         people=collection_people(settings, collection) if layer == "faces" else (),
+        settings=settings,
+        base_url=base_url,
     )
     return chosen.write(document, fmt, context)
 

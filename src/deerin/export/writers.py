@@ -38,3 +38,12 @@ def faces(document: schemas.Faces, fmt: str, ctx: ExportContext) -> str:
 
 def entities(document: schemas.Entities, fmt: str, ctx: ExportContext) -> str:
     return _write(entity_events(document), fmt, ctx)
+
+
+def iiif(document: schemas.Probe, fmt: str, ctx: ExportContext) -> str:
+    """The video's IIIF Presentation 3 manifest (the probe says the file is there)."""
+    from deerin.export.iiif import video_manifest
+
+    if ctx.settings is None:
+        raise ValueError("a IIIF manifest is made from the store: ExportContext.settings")
+    return video_manifest(ctx.settings, ctx.video_id, ctx.base_url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from deerin.export.layers import exporter
@@ -94,11 +94,12 @@ def library_router(settings: Settings, library: Library) -> APIRouter:
         return FileResponse(path, media_type="image/png", headers=CACHE)
 
     @router.get("/api/videos/{video_id}/export/{layer}.{fmt}")
-    def export(video_id: str, layer: str, fmt: str) -> Response:
+    def export(video_id: str, layer: str, fmt: str, request: Request) -> Response:
         """A layer in a format, as `deerin export` writes it, to download."""
         row = video_row(settings, video_id)
         exporter(layer, fmt)  # an unknown layer or format: one line, before any reading
-        text = export_text(settings, row.id, row.path, layer, fmt)
+        base = str(request.base_url).rstrip("/")
+        text = export_text(settings, row.id, row.path, layer, fmt, base_url=base)
         name = f"{Path(row.path).stem}.{layer}.{fmt}"
         return Response(
             text,
