@@ -43,7 +43,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SCREENSHOTS = ROOT / "docs" / "img" / "web"
+# Every run saves what the pages look like (look at them); the README's pictures are
+# refreshed with DEERIN_SCREENSHOTS=docs/img/web (see docs/web.md).
+SCREENSHOTS = Path(os.environ.get("DEERIN_SCREENSHOTS", ROOT / "build" / "screenshots"))
 COLLECTION = "shared"
 SHARED_FILES = (
     "speech/manifesto.mp4",  # speech, with .srt/.vtt beside it
@@ -194,7 +196,7 @@ def page(browser: object) -> Iterator[object]:
 
 
 def screenshot(tab: object, name: str) -> Path:
-    """Save what the page shows under docs/img/web/ (the README shows them)."""
+    """Save what the page shows under SCREENSHOTS (build/screenshots/ unless told)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     tab.screenshot(path=str(path), full_page=False)  # type: ignore[attr-defined]
