@@ -22,6 +22,7 @@ def commands() -> list[Command]:
     from deerin.cli.people import people_app
     from deerin.cli.search import index_cmd, search_cmd
     from deerin.cli.serve import serve_cmd
+    from deerin.cli.stats import stats_cmd
     from deerin.cli.status import status
 
     return [
@@ -33,6 +34,7 @@ def commands() -> list[Command]:
         Command("serve", serve_cmd),
         Command("export", export_cmd),
         Command("iiif", iiif_cmd),
+        Command("stats", stats_cmd),
         Command("people", people_app),
         Command("models", models_app),
         Command("config", config),

@@ -89,6 +89,12 @@ def read(folder: Any, schema: type[A]) -> A:
     return parse(document, schema, path)
 
 
+def read_if_there(folder: Any, schema: type[A]) -> A | None:
+    """The artefact, or None where its stage did not run (a layer a page or a statistic
+    can do without)."""
+    return read(folder, schema) if folder.path(schema.file).exists() else None
+
+
 def parse(document: Any, schema: type[A], path: Path | str = "") -> A:
     """A JSON document as artefact ``schema``, upgraded from an older version if needed."""
     if not isinstance(document, dict):

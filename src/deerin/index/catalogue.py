@@ -8,6 +8,7 @@ be rebuilt from the artefacts on disk, which stay the source of truth.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -65,6 +66,9 @@ CREATE TABLE IF NOT EXISTS stages (
 """
 
 
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
 @dataclass(frozen=True)
 class VideoRow:
     """One video as the catalogue knows it."""
@@ -75,6 +79,12 @@ class VideoRow:
     duration: float | None
     metadata: dict[str, Any]
     kind: str | None = None  # "film" (with a picture) or "sound" (a recording); None: unprobed
+
+    @property
+    def year(self) -> int | None:
+        """The year of the catalogue record's date ("1962-03-01", "c. 1950"), if it has one."""
+        found = YEAR.search(str(self.metadata.get("date") or ""))
+        return int(found.group(1)) if found else None
 
 
 class Catalogue:

@@ -22,10 +22,8 @@ columns empty, never the video out.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +55,8 @@ from deerin.index.schemas import (
 )
 from deerin.index.search_index import TableSpec
 from deerin.index.store import VideoFolder
+from deerin.index.timeline import shot_at, shot_scales, shot_thumbs
 
-YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 # Every table's rows carry their video's facets (facet_fields), indexed alike.
 FACET_INDEXES = {"btree": ("video_id", "year"), "bitmap": ("media",), "labels": ("langs", "places")}
 
@@ -320,60 +318,8 @@ class _Video:
         return [i for i, (a, b) in enumerate(self.spans) if a < end and b > start]
 
 
-def shot_at(spans: list[tuple[float, float]], time: float) -> int:
-    """The shot of ``spans`` showing ``time`` (-1 before the first, or with no shots).
-
-    Everything tied to a shot (stills, frames, faces, scales) is placed by its time,
-    not by the shot number its stage wrote, so it follows the shots people corrected.
-    """
-    index = bisect.bisect_right(spans, time, key=lambda span: span[0]) - 1
-    if index < 0 or (time >= spans[index][1] and index < len(spans) - 1):
-        return -1
-    return index
-
-
-def shot_thumbs(
-    keyframes: Keyframes | None, spans: list[tuple[float, float]], folder: VideoFolder
-) -> dict[int, str]:
-    """Each shot's thumbnail: the earliest keyframe shot's middle still (else first, else
-    last) inside it, else the nearest still. A shot people merged keeps its first part's
-    picture; each part of a split shot shows a still of its own stretch."""
-    stills = sorted(
-        (still.time, number, rank, still.thumb)
-        for number, shot in enumerate(keyframes.shots if keyframes else [])
-        for rank, still in enumerate((shot.middle, shot.first, shot.last))
-        if still is not None
-    )
-    times = [entry[0] for entry in stills]
-    found = {}
-    for index, (start, end) in enumerate(spans):
-        low, high = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
-        if low < high:
-            chosen = min(stills[low:high], key=lambda entry: (entry[1], entry[2]))
-        elif stills:
-            near = [n for n in (low - 1, low) if 0 <= n < len(stills)]
-            chosen = stills[min(near, key=lambda n: max(start - times[n], times[n] - end))]
-        else:
-            break
-        found[index] = folder.relative(chosen[3])
-    return found
-
-
-def shot_scales(scale: ShotScale | None, spans: list[tuple[float, float]]) -> dict[int, str]:
-    """Each shot's scale: that of the shot_scale row its start falls in (a merged shot
-    takes its first part's, both parts of a split shot the whole one's)."""
-    rows = sorted(scale.shots, key=lambda row: row.start) if scale else []
-    found = {}
-    for index, (start, _end) in enumerate(spans):
-        at = bisect.bisect_right(rows, start + 1e-6, key=lambda row: row.start) - 1
-        if at >= 0:
-            found[index] = rows[at].scale or ""
-    return found
-
-
 def _facets(video: VideoRow, probe: Probe | None, reader: _Reader) -> dict[str, Any]:
     meta = video.metadata
-    found = YEAR.search(meta.get("date") or "")
     transcript = reader.get(Transcript)
     subtitles = reader.get(Subtitles)
     langs = {run.language for run in transcript.languages} if transcript else set()
@@ -385,7 +331,7 @@ def _facets(video: VideoRow, probe: Probe | None, reader: _Reader) -> dict[str, 
         "video_id": video.id,
         "file": Path(video.path).name,
         "media": video.kind or (probe.media.kind if probe else "film"),
-        "year": int(found.group(1)) if found else None,
+        "year": video.year,
         "date": meta.get("date") or "",
         "identifier": meta.get("identifier") or "",
         "rights": meta.get("rights") or "",

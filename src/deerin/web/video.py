@@ -33,7 +33,7 @@ from deerin.index.schemas import (
     Transcript,
 )
 from deerin.index.store import VideoFolder
-from deerin.retrieve.units import shot_at, shot_scales, shot_thumbs
+from deerin.index.timeline import shot_at, shot_scales, shot_thumbs
 from deerin.settings import Settings
 from deerin.web.media import playable_url, video_row
 
@@ -45,18 +45,13 @@ def _folder(settings: Settings, video_id: str) -> VideoFolder:
     return VideoFolder.for_video(settings.data_dir, video_id)
 
 
-def _maybe(folder: VideoFolder, schema: type[Any]) -> Any:
-    """An artefact, or None where its stage did not run."""
-    return artefacts.read(folder, schema) if folder.path(schema.file).exists() else None
-
-
 def details(settings: Settings, video_id: str) -> dict[str, Any]:
     """The player's source, the file's facts, the generated title and summary, exports."""
     row = video_row(settings, video_id)
     folder = _folder(settings, row.id)
-    probe = _maybe(folder, Probe)
+    probe = artefacts.read_if_there(folder, Probe)
     media = probe.media if probe else None
-    summary = _maybe(folder, Summary)
+    summary = artefacts.read_if_there(folder, Summary)
     return {
         "id": row.id,
         "file": Path(row.path).name,
@@ -106,9 +101,9 @@ def shots(settings: Settings, video_id: str) -> dict[str, Any]:
         return {"fps": None, "shots": []}
     document = read_corrected(settings.data_dir, video_id, Shots)
     spans = [(shot.start_time, shot.end_time) for shot in document.shots]
-    thumbs = shot_thumbs(_maybe(folder, Keyframes), spans, folder)
-    scales = shot_scales(_maybe(folder, ShotScale), spans)
-    labels = _labels_by_shot(_maybe(folder, Tags), spans)
+    thumbs = shot_thumbs(artefacts.read_if_there(folder, Keyframes), spans, folder)
+    scales = shot_scales(artefacts.read_if_there(folder, ShotScale), spans)
+    labels = _labels_by_shot(artefacts.read_if_there(folder, Tags), spans)
     return {
         "fps": document.fps,
         "shots": [
@@ -172,25 +167,25 @@ def layers(settings: Settings, video_id: str) -> dict[str, Any]:
     def add(name: str, label: str, events: list[dict[str, Any]]) -> None:
         found.append({"name": name, "label": label, "events": [_event(e) for e in events]})
 
-    if (text := _maybe(folder, Text)) is not None:
+    if (text := artefacts.read_if_there(folder, Text)) is not None:
         add("text", "On-screen text", rows(text.events))
-    if (subtitles := _maybe(folder, Subtitles)) is not None:
+    if (subtitles := artefacts.read_if_there(folder, Subtitles)) is not None:
         add("subtitles", "Subtitles", subtitle_events(subtitles))
-    if (faces := _maybe(folder, Faces)) is not None:
+    if (faces := artefacts.read_if_there(folder, Faces)) is not None:
         people = tuple(
             p for c in _collections(settings, row.id) for p in collection_people(settings, c)
         )
         add("people", "People", face_events(faces, people, row.id))
-    if (tags := _maybe(folder, Tags)) is not None:
+    if (tags := artefacts.read_if_there(folder, Tags)) is not None:
         add("tags", "Tags", _tag_events(settings, row.id, tags))
-    if (captions := _maybe(folder, Captions)) is not None:
+    if (captions := artefacts.read_if_there(folder, Captions)) is not None:
         said = [{"start": c.time, "end": c.time, "text": c.answer} for c in captions.captions]
         add("captions", "Captions (generated)", [e for e in said if e["text"]])
-    if (entities := _maybe(folder, Entities)) is not None:
+    if (entities := artefacts.read_if_there(folder, Entities)) is not None:
         add("entities", "Names and places", entity_events(entities))
-    if (tech := _maybe(folder, Tech)) is not None:
+    if (tech := artefacts.read_if_there(folder, Tech)) is not None:
         add("tech", "Technical events", rows(tech.events))
-    if (audio := _maybe(folder, AudioEvents)) is not None:
+    if (audio := artefacts.read_if_there(folder, AudioEvents)) is not None:
         add("audio", "Audio events", rows(audio.events))
     return {"duration": row.duration, "layers": found}
 
