@@ -128,6 +128,21 @@ def test_the_command_writes_json_and_csv(store: Settings, tmp_path: Path) -> Non
     summary = run.invoke(application(), [*base, "-c", "c"])
     assert summary.exit_code == 0 and "cuts.mp4" in summary.output
     wrong = run.invoke(application(), [*base, "cuts.mp4", "-o", str(tmp_path / "x.pdf")])
-    assert wrong.exit_code == 2 and "write .json or .csv" in wrong.output
+    assert wrong.exit_code == 2 and "use .html, .json or .csv" in wrong.output
     both = run.invoke(application(), [*base, "cuts.mp4", "-c", "c"])
     assert both.exit_code == 2 and "one of them" in both.output
+
+
+def test_the_html_report_draws_every_chart_offline(store: Settings, tmp_path: Path) -> None:
+    import re
+
+    report = tmp_path / "report.html"
+    base = ["--data-dir", str(store.data_dir), "stats", "-c", "c", "-o", str(report)]
+    done = CliRunner().invoke(application(), base)
+    assert done.exit_code == 0, done.output
+    page = report.read_text()
+    charts = re.findall(r'<svg id="([^"]+)"', page)
+    assert len(charts) == 1 + 5  # the years, then the film's five
+    assert page.count("data:text/csv") == len(charts) and page.count("data-png=") == len(charts)
+    assert not re.search(r'(src|href)="https?:', page)  # nothing fetched from anywhere
+    assert "<td>Cuts</td><td>1962</td><td>4</td><td>3.00</td>" in page  # ASL 12 s / 4 shots

@@ -1,6 +1,6 @@
 """`deerin stats`: film statistics of a video or a collection (shot lengths, cuts per
-minute, shot scales and their sequence, faces and speech over time), as a summary, JSON
-or CSV."""
+minute, shot scales and their sequence, faces and speech over time), as a summary, an
+HTML report of charts that works offline, JSON or CSV."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from deerin.cli.common import err, out, resolve_video, settings_from
 from deerin.errors import DeerinError
+from deerin.explore.report import number, report_html
 from deerin.explore.stats import (
     CLOSENESS,
     CollectionStats,
@@ -26,7 +27,7 @@ from deerin.explore.stats import (
 from deerin.index.catalogue import open_catalogue
 from deerin.index.store import atomic_write_bytes
 
-FORMATS = (".json", ".csv")
+FORMATS = (".json", ".csv", ".html")
 
 
 def stats_cmd(
@@ -40,7 +41,9 @@ def stats_cmd(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="report.json or report.csv \\[default: a summary here]."
+            "--output",
+            "-o",
+            help="report.html (charts, offline), .json or .csv \\[default: a summary here].",
         ),
     ] = None,
 ) -> None:
@@ -52,7 +55,7 @@ def stats_cmd(
             hint="e.g. `deerin stats film.mp4` or `deerin stats -c archive -o stats.csv`",
         )
     if output is not None and output.suffix.lower() not in FORMATS:
-        raise DeerinError(f"-o {output}: write .json or .csv", path=output)
+        raise DeerinError("is not a report DEERIn writes: use .html, .json or .csv", path=output)
     settings = settings_from(ctx)
     catalogue = open_catalogue(settings)
     try:
@@ -69,7 +72,8 @@ def stats_cmd(
     if output is None:
         _summary(report)
         return
-    text = report.model_dump_json(indent=2) if output.suffix == ".json" else _csv(report)
+    writers = {".json": lambda r: r.model_dump_json(indent=2), ".csv": _csv, ".html": report_html}
+    text = writers[output.suffix.lower()](report)
     atomic_write_bytes(output, text.encode("utf-8"))
     err.print(f"wrote {escape(str(output))}")
 
@@ -84,10 +88,10 @@ def _csv(report: FilmStats | CollectionStats) -> str:
     writer = csv.writer(buffer)
     if isinstance(report, FilmStats):
         writer.writerow(["shot", "length", "scale"])
-        for number, (length, scale) in enumerate(
+        for index, (length, scale) in enumerate(
             zip(report.shots, report.scale_sequence, strict=True)
         ):
-            writer.writerow([number, f"{length:.3f}", scale])
+            writer.writerow([index, f"{length:.3f}", scale])
         return buffer.getvalue()
     shares = [f"share_{scale}" for scale in CLOSENESS]
     writer.writerow(["file", "year", "duration", "shots", "asl", "median", "cuts_per_minute",
@@ -95,15 +99,11 @@ def _csv(report: FilmStats | CollectionStats) -> str:
     for film in report.films:
         writer.writerow(
             [film.file, film.year or "", f"{film.duration:.2f}", film.lengths.count,
-             _number(film.lengths.average), _number(film.lengths.median),
-             _number(film.cuts_per_minute), film.analytical_runs,
-             *[_number(film.scales.get(scale)) for scale in CLOSENESS]]
+             number(film.lengths.average, 3), number(film.lengths.median, 3),
+             number(film.cuts_per_minute, 3), film.analytical_runs,
+             *[number(film.scales.get(scale), 3) for scale in CLOSENESS]]
         )  # fmt: skip
     return buffer.getvalue()
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
 
 
 def _summary(report: FilmStats | CollectionStats) -> None:
@@ -114,16 +114,16 @@ def _summary(report: FilmStats | CollectionStats) -> None:
         scales = " ".join(f"{s} {share:.0%}" for s, share in film.scales.items()) or "-"
         table.add_row(
             escape(film.file), str(film.year or ""), str(film.lengths.count),
-            _number(film.lengths.average), _number(film.lengths.median),
-            _number(film.cuts_per_minute), scales, str(film.analytical_runs),
+            number(film.lengths.average), number(film.lengths.median),
+            number(film.cuts_per_minute), scales, str(film.analytical_runs),
         )  # fmt: skip
     out.print(table)
     if isinstance(report, CollectionStats):
         pooled = report.lengths
         out.print(
-            f"all {pooled.count} shots: average {_number(pooled.average)} s, "
-            f"median {_number(pooled.median)} s"
+            f"all {pooled.count} shots: average {number(pooled.average)} s, "
+            f"median {number(pooled.median)} s"
         )
         for year in report.by_year:
-            out.print(f"  {year.year}: {year.films} films, average {_number(year.average)} s")
+            out.print(f"  {year.year}: {year.films} films, average {number(year.average)} s")
     sys.stdout.flush()
