@@ -39,7 +39,7 @@ from deerin.pipeline.progress import JsonReporter
 from deerin.retrieve.build import update_index
 from deerin.retrieve.query import Query, parse
 from deerin.retrieve.search import Searcher
-from deerin.settings import Settings
+from test_search import make_settings
 from test_transcript import speech_video
 
 SENTENCES = (
@@ -49,17 +49,6 @@ SENTENCES = (
 )
 STAGES = ("probe", "shots", "keyframes", "frames", "tags", "transcript", "text_embeddings")
 WHO = "Ada (cataloguer)"
-
-
-def make_settings(root: Path) -> Settings:
-    return Settings.from_values(
-        {
-            "data_dir": root / "store",
-            "run.workers": 1,
-            "proxy.enabled": False,
-            "models.speech": "whisper-tiny.en",
-        }
-    )
 
 
 def _ingest(root: Path, redo: frozenset[str] = frozenset()) -> None:

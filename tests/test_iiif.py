@@ -22,10 +22,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from iiif_prezi3 import Collection, Manifest
-from typer.testing import CliRunner
 
 from conftest import write_artefact
-from deerin.cli.main import application
 from deerin.errors import DeerinError
 from deerin.export.iiif import UnknownItem, collection_manifest, video_manifest
 from deerin.index import artefacts
@@ -39,7 +37,7 @@ from deerin.settings import Settings
 from deerin.web.app import create_app
 from deerin.web.iiif import iiif_router
 from test_faces import astronaut, still_video
-from test_search import title_card
+from test_search import cli, make_settings, title_card
 from test_transcript import speech_video
 
 BASE = "http://archive.example/deerin"
@@ -49,22 +47,6 @@ SENTENCES = (
 )
 STAGES = ("probe", "shots", "keyframes", "frames", "faces", "text", "transcript")
 IN_COPYRIGHT = "http://rightsstatements.org/vocab/InC/1.0/"
-
-
-def make_settings(root: Path) -> Settings:
-    return Settings.from_values(
-        {
-            "data_dir": root / "store",
-            "run.workers": 1,
-            "proxy.enabled": False,
-            "models.speech": "whisper-tiny.en",
-        }
-    )
-
-
-def cli(settings: Settings, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(application(), ["--data-dir", str(settings.data_dir), *args])
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ from iiif_prezi3 import (
 
 from deerin.errors import DeerinError
 from deerin.export.events import clock, face_events
-from deerin.export.render import collection_people
+from deerin.export.render import collection_people, video_people
 from deerin.index.artefacts import Artefact
 from deerin.index.catalogue import VideoRow, open_catalogue
 from deerin.index.corrections import read_corrected
@@ -146,9 +146,8 @@ def video_manifest(settings: Settings, video_id: str, base_url: str) -> str:
             path=settings.data_dir,
             hint="check `deerin status` for ids",
         )
-    return as_text(
-        manifest(settings.data_dir, row, base_url.rstrip("/"), collection_people(settings))
-    )
+    people = video_people(settings, row.id)
+    return as_text(manifest(settings.data_dir, row, base_url.rstrip("/"), people))
 
 
 def collection_manifest(settings: Settings, collection: str, base_url: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from deerin.errors import DeerinError
 from deerin.export.layers import DEFAULT_BASE_URL, ExportContext, Exporter, exporter
 from deerin.index import artefacts
+from deerin.index.catalogue import video_collections
 from deerin.index.corrections import read_corrected
 from deerin.index.schemas import MediaInfo, People, Probe, Subtitles
 from deerin.index.store import CollectionFolder, VideoFolder
@@ -39,7 +40,7 @@ def export_text(
         Path(path),
         media,
         track=_chosen_track(document, track, path) if isinstance(document, Subtitles) else None,
-        people=collection_people(settings, collection) if layer == "faces" else (),
+        people=_naming(settings, video_id, collection) if layer == "faces" else (),
         settings=settings,
         base_url=base_url,
     )
@@ -87,3 +88,16 @@ def collection_people(settings: Settings, collection: str | None = None) -> tupl
     """The people of one collection, or of every collection that has them."""
     folders = CollectionFolder.chosen(settings.data_dir, collection)
     return tuple(artefacts.read(f, People) for f in folders if f.path(People.file).exists())
+
+
+def video_people(settings: Settings, video_id: str) -> tuple[People, ...]:
+    """The people of the collections a video is in: only they can name its faces."""
+    names = video_collections(settings, video_id)
+    return tuple(p for name in names for p in collection_people(settings, name))
+
+
+def _naming(settings: Settings, video_id: str, collection: str | None) -> tuple[People, ...]:
+    """Whose people name the faces: the collection asked for, else the video's own."""
+    return (
+        collection_people(settings, collection) if collection else video_people(settings, video_id)
+    )

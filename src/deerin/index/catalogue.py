@@ -254,6 +254,15 @@ class Catalogue:
         return {r["stage"]: (r["status"], r["detail"]) for r in rows}
 
 
+def video_collections(settings: Settings, video_id: str) -> list[str]:
+    """The collections a video is in, by name (opening the catalogue for just that)."""
+    catalogue = open_catalogue(settings)
+    try:
+        return catalogue.collections_of(video_id)
+    finally:
+        catalogue.close()
+
+
 def open_catalogue(settings: Settings) -> Catalogue:
     """The data dir's catalogue database."""
     return Catalogue(settings.data_dir / "catalogue.sqlite")

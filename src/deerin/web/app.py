@@ -57,7 +57,7 @@ def create_app(
     edits = Edits(settings, access, searchers)
     app.include_router(search_router(settings, searchers))
     app.include_router(library_router(settings, library))
-    app.include_router(corrections_router(settings, edits, library))
+    app.include_router(corrections_router(settings, edits))
     app.include_router(people_router(settings, edits))
     app.include_router(media_router(settings))
     app.include_router(iiif_router(settings))

@@ -12,9 +12,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from deerin.index.catalogue import video_collections
 from deerin.index.corrections import add_correction, list_corrections
 from deerin.retrieve.build import SearchIndexStep
-from deerin.retrieve.library import Library
 from deerin.settings import Settings
 from deerin.web.edits import Edits
 from deerin.web.media import video_row
@@ -36,7 +36,7 @@ class CorrectionBody(BaseModel):
     target: str | None = Field(None, max_length=20)
 
 
-def corrections_router(settings: Settings, edits: Edits, library: Library) -> APIRouter:
+def corrections_router(settings: Settings, edits: Edits) -> APIRouter:
     router = APIRouter(tags=["corrections"])
 
     @router.get("/api/videos/{video_id}/corrections")
@@ -53,8 +53,7 @@ def corrections_router(settings: Settings, edits: Edits, library: Library) -> AP
         row = video_row(settings, video_id)
         given = {**body.model_dump(exclude_none=True), "by": editor}
         made = add_correction(settings.data_dir, row.id, given)
-        card = library.card(row.id)
-        collections = card.collections if card else []
+        collections = video_collections(settings, row.id)
         return {**made.model_dump(exclude_none=True), **edits.refresh(collections, INDEX)}
 
     return router

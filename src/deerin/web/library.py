@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from deerin.export.layers import exporter
 from deerin.export.render import export_text
 from deerin.index.store import VideoFolder
 from deerin.retrieve.library import HAS, SORTS, Library, VideoPage, browse
@@ -97,7 +96,6 @@ def library_router(settings: Settings, library: Library) -> APIRouter:
     def export(video_id: str, layer: str, fmt: str, request: Request) -> Response:
         """A layer in a format, as `deerin export` writes it, to download."""
         row = video_row(settings, video_id)
-        exporter(layer, fmt)  # an unknown layer or format: one line, before any reading
         base = str(request.base_url).rstrip("/")
         text = export_text(settings, row.id, row.path, layer, fmt, base_url=base)
         name = f"{Path(row.path).stem}.{layer}.{fmt}"

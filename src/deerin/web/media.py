@@ -14,9 +14,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from deerin.index import artefacts
 from deerin.index.catalogue import VideoRow, open_catalogue
-from deerin.index.schemas import Probe
+from deerin.index.schemas import MediaInfo
 from deerin.index.store import VideoFolder
 from deerin.settings import Settings
 from deerin.web.errors import NotFound
@@ -53,13 +52,13 @@ def media_router(settings: Settings) -> APIRouter:
     return router
 
 
-def playable_url(settings: Settings, video_id: str) -> str | None:
-    """What the page's player should load: the original when a browser plays it, else the
-    proxy; None when neither can be played."""
-    folder = VideoFolder.for_video(settings.data_dir, video_id)
-    if folder.path(Probe.file).exists() and artefacts.read(folder, Probe).media.browser_playable:
+def playable_url(settings: Settings, video_id: str, media: MediaInfo | None) -> str | None:
+    """What the page's player should load: the original when a browser plays it (as its
+    probe says), else the proxy; None when neither can be played."""
+    if media is not None and media.browser_playable:
         return f"/media/{video_id}"
-    return f"/media/{video_id}/proxy" if folder.path(PROXY).is_file() else None
+    proxy = VideoFolder.for_video(settings.data_dir, video_id).path(PROXY)
+    return f"/media/{video_id}/proxy" if proxy.is_file() else None
 
 
 def video_row(settings: Settings, video_id: str) -> VideoRow:

@@ -12,9 +12,8 @@ from typing import Any
 
 from deerin.export.events import entity_events, face_events, rows, subtitle_events
 from deerin.export.layers import exporters
-from deerin.export.render import collection_people
+from deerin.export.render import video_people
 from deerin.index import artefacts
-from deerin.index.catalogue import open_catalogue
 from deerin.index.corrections import read_corrected
 from deerin.index.schemas import (
     AudioEvents,
@@ -62,7 +61,7 @@ def details(settings: Settings, video_id: str) -> dict[str, Any]:
         "fps": media.fps if media else None,
         "width": media.width if media else None,
         "height": media.height if media else None,
-        "src": playable_url(settings, row.id),
+        "src": playable_url(settings, row.id, media),
         "summary": _summary(summary),
         "exports": _exports(folder, media),
         "barcode": f"/api/videos/{row.id}/barcode.png" if barcode_file(folder) else None,
@@ -172,10 +171,7 @@ def layers(settings: Settings, video_id: str) -> dict[str, Any]:
     if (subtitles := artefacts.read_if_there(folder, Subtitles)) is not None:
         add("subtitles", "Subtitles", subtitle_events(subtitles))
     if (faces := artefacts.read_if_there(folder, Faces)) is not None:
-        people = tuple(
-            p for c in _collections(settings, row.id) for p in collection_people(settings, c)
-        )
-        add("people", "People", face_events(faces, people, row.id))
+        add("people", "People", face_events(faces, video_people(settings, row.id), row.id))
     if (tags := artefacts.read_if_there(folder, Tags)) is not None:
         add("tags", "Tags", _tag_events(settings, row.id, tags))
     if (captions := artefacts.read_if_there(folder, Captions)) is not None:
@@ -220,12 +216,3 @@ def barcode_file(folder: VideoFolder) -> Path | None:
     """The colour barcode the shots stage drew (one column per slice of time), if any."""
     path = folder.path(BARCODE)
     return path if path.is_file() else None
-
-
-def _collections(settings: Settings, video_id: str) -> list[str]:
-    """The video's collections: only their people name its faces (not every collection's)."""
-    catalogue = open_catalogue(settings)
-    try:
-        return catalogue.collections_of(video_id)
-    finally:
-        catalogue.close()
