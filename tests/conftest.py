@@ -85,9 +85,15 @@ def make_cuts_video(
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings with a fresh store, one worker and no proxy (tests opt in to more)."""
+    """Settings with a fresh store, one worker, no proxy and no map (tests opt in to more;
+    the map's UMAP would add seconds to every ingest)."""
     return Settings.from_values(
-        {"data_dir": tmp_path / "store", "run.workers": 1, "proxy.enabled": False}
+        {
+            "data_dir": tmp_path / "store",
+            "run.workers": 1,
+            "proxy.enabled": False,
+            "run.skip_stages": ["map"],
+        }
     )
 
 

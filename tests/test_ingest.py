@@ -237,7 +237,14 @@ def test_interrupted_ingest_resumes_without_losing_or_redoing(tmp_path: Path, ho
         "1",
         "--no-proxy",
     ]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # A shell's background job ignores Ctrl-C, and a child inherits that: restore it.
+    proc = subprocess.Popen(
+        cmd,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     _wait_for(lambda: len(list(store.glob("videos/*/*/stages/keyframes.json"))) >= 1)
     finished = {p: p.read_text() for p in store.glob("videos/*/*/stages/*.json")}
     os.killpg(proc.pid, signal.SIGKILL if how == "kill" else signal.SIGINT)

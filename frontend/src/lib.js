@@ -25,7 +25,8 @@ function store(key, value) {
   }
 }
 
-/** GET or POST JSON; a failure throws an Error whose message is the server's one line. */
+/** GET or POST JSON; a failure throws an Error whose message is the server's one line
+ * and whose ``status`` is the HTTP status (409: what it was asked about changed). */
 export async function api(path, { method = "GET", body, form } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") {
@@ -41,8 +42,19 @@ export async function api(path, { method = "GET", body, form } = {}) {
   }
   const response = await fetch(path, { method, headers, body: payload });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || `${response.status} ${response.statusText}`);
+  if (!response.ok) throw Object.assign(new Error(data.error || `${response.status} ${response.statusText}`), { status: response.status });
   return data;
+}
+
+/** Hand ``blob`` to the browser as a download named ``name`` (the page made it: a
+ * chart's PNG, a map selection's JSON). The address is let go once the browser has it. */
+export function downloadBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** Seconds as 0:00:00.0 (hours only when needed). Rounded once, in whole tenths (or

@@ -2,7 +2,7 @@
 // summary (marked as generated: a model wrote them, no person), the catalogue record, and
 // a download for every layer in every format `deerin export` writes.
 
-import { el, timecode } from "./lib.js";
+import { config, el, timecode } from "./lib.js";
 
 /** The heading, the file's facts and the generated summary with its parts. */
 export function videoHeader(details, player) {
@@ -96,7 +96,21 @@ export function exportsSection(details) {
     el("h2", { id: "exports-heading" }, "Export"),
     rows.length ? el("ul", { class: "export-list" }, rows) : el("p", { class: "muted" }, "Nothing to export yet."),
     el("p", {}, el("a", { href: details.iiif }, "IIIF manifest"), el("span", { class: "muted" }, " (for IIIF viewers)")),
+    el(
+      "p",
+      {},
+      el("a", { href: `/stats?${statsQuery(details.id)}` }, "Film statistics"),
+      el("span", { class: "muted" }, " (shot lengths, cuts per minute, shot scales; compare with other films)"),
+    ),
   );
+}
+
+/** The statistics page's address for this video, in the collection the page is in (whose
+ * films it can then be compared with). */
+function statsQuery(id) {
+  const query = new URLSearchParams(config.collection ? { collection: config.collection } : {});
+  query.set("video", id);
+  return query;
 }
 
 /** The catalogue record as the collection gave it. */

@@ -397,6 +397,39 @@ class Summary(Group):
     )
 
 
+class Map(Group):
+    """The collection map (`deerin map`): how shots are laid out and grouped."""
+
+    layouts: tuple[
+        Literal["image", "image_tsne", "text", "grid", "date", "video", "place"], ...
+    ] = Field(
+        default=("image", "image_tsne", "text", "grid", "date", "video", "place"),
+        description="The layouts made: 'image' (UMAP of the shots' pictures, the default "
+        "view), 'image_tsne' (t-SNE of them), 'text' (UMAP of what is said and shown), "
+        "'grid' (the image map as a tidy grid), 'date', 'video' and 'place'.",
+    )
+    fit_sample: int = Field(
+        default=25000,
+        ge=50,
+        description="Shots the projections are fitted on; every other shot is placed among "
+        "its nearest fitted neighbours, which keeps a million shots to minutes.",
+    )
+    neighbours: int = Field(
+        default=15,
+        ge=2,
+        le=200,
+        description="UMAP's neighbourhood size: smaller keeps small groups apart, larger "
+        "shows the collection's overall shape.",
+    )
+    min_cluster: int = Field(
+        default=0,
+        ge=0,
+        description="The fewest shots a cluster has [default 0: about 1 % of the fitted "
+        "shots, at least 5].",
+    )
+    seed: int = Field(default=0, description="Random seed: the same collection, the same map.")
+
+
 class Search(Group):
     """The search index and how queries are answered."""
 
@@ -479,6 +512,7 @@ class Settings(Group):
     transcript: Transcript = Field(default_factory=Transcript)
     duplicates: Duplicates = Field(default_factory=Duplicates)
     summary: Summary = Field(default_factory=Summary)
+    map: Map = Field(default_factory=Map)
     search: Search = Field(default_factory=Search)
     web: Web = Field(default_factory=Web)
 

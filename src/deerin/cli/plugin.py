@@ -18,6 +18,7 @@ def commands() -> list[Command]:
     from deerin.cli.export import export_cmd
     from deerin.cli.iiif import iiif_cmd
     from deerin.cli.ingest import ingest_cmd
+    from deerin.cli.map import map_app
     from deerin.cli.models import models_app
     from deerin.cli.people import people_app
     from deerin.cli.search import index_cmd, search_cmd
@@ -35,6 +36,7 @@ def commands() -> list[Command]:
         Command("export", export_cmd),
         Command("iiif", iiif_cmd),
         Command("stats", stats_cmd),
+        Command("map", map_app),
         Command("people", people_app),
         Command("models", models_app),
         Command("config", config),

@@ -1,11 +1,9 @@
-"""`deerin stats`: film statistics of a video or a collection (shot lengths, cuts per
-minute, shot scales and their sequence, faces and speech over time), as a summary, an
-HTML report of charts that works offline, JSON or CSV."""
+"""`deerin stats`: film statistics of a video, of several side by side, or of a
+collection (shot lengths, cuts per minute, shot scales and their sequence, faces and
+speech over time), as a summary, an HTML report of charts that works offline, JSON or CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,14 +14,14 @@ from rich.table import Table
 
 from deerin.cli.common import err, out, resolve_video, settings_from
 from deerin.errors import DeerinError
-from deerin.explore.report import number, report_html
-from deerin.explore.stats import (
-    CLOSENESS,
-    CollectionStats,
-    FilmStats,
-    collection_stats,
-    film_stats,
+from deerin.explore.report import (
+    Report,
+    number,
+    report_csv,
+    report_films,
+    report_html,
 )
+from deerin.explore.stats import CollectionStats, collection_stats, compare_films, film_stats
 from deerin.index.catalogue import open_catalogue
 from deerin.index.store import atomic_write_bytes
 
@@ -32,8 +30,12 @@ FORMATS = (".json", ".csv", ".html")
 
 def stats_cmd(
     ctx: typer.Context,
-    video: Annotated[
-        str | None, typer.Argument(help="Video id (or its start), file name or path.")
+    videos: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Video id (or its start), file name or path; two or more side by side.",
+            show_default=False,
+        ),
     ] = None,
     collection: Annotated[
         str | None, typer.Option("--collection", "-c", help="A whole collection instead.")
@@ -48,20 +50,26 @@ def stats_cmd(
     ] = None,
 ) -> None:
     """Film statistics: shot lengths (average, median, spread), cuts per minute along the
-    film, shot scales and their sequence, faces and speech minute by minute."""
-    if (video is None) == (collection is None):
+    film, shot scales and their sequence, faces and speech minute by minute; films side
+    by side; a collection's trends by year."""
+    if bool(videos) == (collection is not None):
         raise DeerinError(
-            "give a video or --collection, one of them",
-            hint="e.g. `deerin stats film.mp4` or `deerin stats -c archive -o stats.csv`",
+            "give videos or --collection, one of them",
+            hint="e.g. `deerin stats film.mp4`, `deerin stats a.mp4 b.mp4 -o both.html` "
+            "or `deerin stats -c archive -o stats.csv`",
         )
     if output is not None and output.suffix.lower() not in FORMATS:
         raise DeerinError("is not a report DEERIn writes: use .html, .json or .csv", path=output)
     settings = settings_from(ctx)
     catalogue = open_catalogue(settings)
     try:
-        if video is not None:
-            row = catalogue.video(resolve_video(settings, video)[0])
-            report: FilmStats | CollectionStats = film_stats(settings.data_dir, row)
+        if videos:
+            rows = [catalogue.video(resolve_video(settings, video)[0]) for video in videos]
+            report: Report = (
+                film_stats(settings.data_dir, rows[0])
+                if len(rows) == 1
+                else compare_films(settings.data_dir, rows)
+            )
         else:
             members = catalogue.videos(collection)
             if not members:
@@ -72,45 +80,21 @@ def stats_cmd(
     if output is None:
         _summary(report)
         return
-    writers = {".json": lambda r: r.model_dump_json(indent=2), ".csv": _csv, ".html": report_html}
+    writers = {
+        ".json": lambda r: r.model_dump_json(indent=2),
+        ".csv": report_csv,
+        ".html": report_html,
+    }
     text = writers[output.suffix.lower()](report)
     atomic_write_bytes(output, text.encode("utf-8"))
     err.print(f"wrote {escape(str(output))}")
 
 
-def _films(report: FilmStats | CollectionStats) -> list[FilmStats]:
-    return report.films if isinstance(report, CollectionStats) else [report]
-
-
-def _csv(report: FilmStats | CollectionStats) -> str:
-    """One film: a row per shot (length, scale). A collection: a row per film."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    if isinstance(report, FilmStats):
-        writer.writerow(["shot", "length", "scale"])
-        for index, (length, scale) in enumerate(
-            zip(report.shots, report.scale_sequence, strict=True)
-        ):
-            writer.writerow([index, f"{length:.3f}", scale])
-        return buffer.getvalue()
-    shares = [f"share_{scale}" for scale in CLOSENESS]
-    writer.writerow(["file", "year", "duration", "shots", "asl", "median", "cuts_per_minute",
-                     "analytical_runs", *shares])  # fmt: skip
-    for film in report.films:
-        writer.writerow(
-            [film.file, film.year or "", f"{film.duration:.2f}", film.lengths.count,
-             number(film.lengths.average, 3), number(film.lengths.median, 3),
-             number(film.cuts_per_minute, 3), film.analytical_runs,
-             *[number(film.scales.get(scale), 3) for scale in CLOSENESS]]
-        )  # fmt: skip
-    return buffer.getvalue()
-
-
-def _summary(report: FilmStats | CollectionStats) -> None:
+def _summary(report: Report) -> None:
     table = Table(title="Film statistics (seconds)")
     for column in ("file", "year", "shots", "ASL", "median", "cuts/min", "scales", "LS→MS→CS"):
         table.add_column(column)
-    for film in _films(report):
+    for film in report_films(report):
         scales = " ".join(f"{s} {share:.0%}" for s, share in film.scales.items()) or "-"
         table.add_row(
             escape(film.file), str(film.year or ""), str(film.lengths.count),

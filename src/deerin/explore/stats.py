@@ -1,5 +1,5 @@
 """Film statistics: what film scholars read from editing (Cinemetrics and the seeds'
-shot-scale charts), per video and per collection.
+shot-scale charts), per video, per collection, and films side by side.
 
 Shot lengths (their distribution, average and median), cuts per minute along the film,
 the shot-scale breakdown and its sequence (the "analytical editing" pattern: long shot
@@ -13,9 +13,11 @@ import itertools
 import math
 import statistics
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from deerin.errors import DeerinError
 from deerin.index import artefacts
 from deerin.index.catalogue import VideoRow
 from deerin.index.corrections import read_corrected
@@ -27,6 +29,9 @@ from deerin.index.timeline import shot_scales
 CLOSENESS = {"LS": 0, "FS": 1, "MS": 2, "CS": 3, "ECS": 4}
 BINS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, math.inf)  # seconds: doubling shot lengths
 MINUTE = 60.0
+PARTS = 10  # a film's running time in tenths: films of any length compare along them
+CLOSE = ("CS", "ECS")
+MOST_FILMS = 8  # side by side: as many as a chart's colours tell apart
 
 
 class Bin(BaseModel):
@@ -74,6 +79,10 @@ class FilmStats(BaseModel):
     scale_sequence: list[str] = Field(description="Each shot's scale, '' when unknown.")
     analytical_runs: int = Field(description="Runs of three shots each closer than the last.")
     minutes: list[Minute]
+    pace: list[float] = Field(
+        description="Cuts per minute in each tenth of the running time (films of any "
+        "length side by side)."
+    )
 
 
 class YearStats(BaseModel):
@@ -82,6 +91,9 @@ class YearStats(BaseModel):
     average: float | None
     median: float | None
     cuts_per_minute: float | None
+    close_ups: float | None = Field(
+        description="Average share of screen time in close-up (CS, ECS), of films with scales."
+    )
 
 
 class CollectionStats(BaseModel):
@@ -91,6 +103,12 @@ class CollectionStats(BaseModel):
     films: list[FilmStats]
     lengths: ShotLengths
     by_year: list[YearStats]
+
+
+class Comparison(BaseModel):
+    """Two or more films side by side, each exactly as film_stats reads it alone."""
+
+    films: list[FilmStats]
 
 
 def film_stats(data_dir: Path, video: VideoRow) -> FilmStats:
@@ -122,6 +140,7 @@ def film_stats(data_dir: Path, video: VideoRow) -> FilmStats:
             artefacts.read_if_there(folder, Frames),
             artefacts.read_if_there(folder, Transcript),
         ),
+        pace=_pace(duration, spans),
     )
 
 
@@ -174,12 +193,61 @@ def collection_stats(data_dir: Path, collection: str, videos: list[VideoRow]) ->
             cuts_per_minute=statistics.fmean(
                 f.cuts_per_minute for f in group if f.cuts_per_minute is not None
             ),
+            close_ups=_mean([close_up_share(f) for f in group if f.scales]),
         )
         for year, group in sorted(years.items())
     ]
     return CollectionStats(
         collection=collection, films=films, lengths=shot_lengths(pooled), by_year=by_year
     )
+
+
+def compare_films(data_dir: Path, videos: list[VideoRow]) -> Comparison:
+    """Films side by side: two different ones or more (one alone is film_stats), as
+    many as a chart tells apart."""
+    distinct = list({video.id: video for video in videos}.values())
+    if len(distinct) < 2:
+        raise DeerinError(
+            "a comparison needs two different films or more",
+            hint="give two videos or more, or one alone for its own statistics",
+        )
+    if len(distinct) > MOST_FILMS:
+        raise DeerinError(
+            f"compare at most {MOST_FILMS} films at once",
+            hint="a collection's statistics take any number",
+        )
+    return Comparison(films=[film_stats(data_dir, video) for video in distinct])
+
+
+def close_up_share(film: FilmStats) -> float:
+    """The share of a film's screen time (of shots with a known scale) in close-up."""
+    return sum(film.scales.get(scale, 0.0) for scale in CLOSE)
+
+
+def time_share(film: FilmStats, what: Literal["faces", "speech"]) -> float | None:
+    """The share of the whole film with a face (``faces``) or speech (``speech``): the
+    minutes' shares weighted by their length; None where the layer is missing."""
+    known = [
+        (share, m.end - m.start) for m in film.minutes if (share := getattr(m, what)) is not None
+    ]
+    total = sum(weight for _, weight in known)
+    return sum(share * weight for share, weight in known) / total if total else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def _pace(duration: float, spans: list[tuple[float, float]]) -> list[float]:
+    """Cuts per minute in each tenth of the running time."""
+    if not spans or not duration:
+        return []
+    part = duration / PARTS
+    starts = [start for start, _ in spans[1:]]
+    counts = [0] * PARTS
+    for start in starts:
+        counts[min(PARTS - 1, max(0, int(start / part)))] += 1
+    return [count / (part / MINUTE) for count in counts]
 
 
 def _scale_shares(sequence: list[str], lengths: list[float]) -> dict[str, float]:

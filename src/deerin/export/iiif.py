@@ -46,7 +46,7 @@ from deerin.errors import DeerinError
 from deerin.export.events import clock, face_events
 from deerin.export.render import collection_people, video_people
 from deerin.index.artefacts import Artefact
-from deerin.index.catalogue import VideoRow, open_catalogue
+from deerin.index.catalogue import VideoRow, collection_videos, open_catalogue
 from deerin.index.corrections import read_corrected
 from deerin.index.schemas import (
     Faces,
@@ -183,11 +183,7 @@ def as_text(resource: Base) -> str:
 
 
 def _members(settings: Settings, collection: str) -> list[VideoRow]:
-    catalogue = open_catalogue(settings)
-    try:
-        rows = catalogue.videos(collection)
-    finally:
-        catalogue.close()
+    rows = collection_videos(settings, collection)
     if not rows:
         raise UnknownItem(
             f"collection '{collection}' has no videos",

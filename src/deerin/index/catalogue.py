@@ -263,6 +263,15 @@ def video_collections(settings: Settings, video_id: str) -> list[str]:
         catalogue.close()
 
 
+def collection_videos(settings: Settings, collection: str) -> list[VideoRow]:
+    """A collection's videos (opening the catalogue for just that)."""
+    catalogue = open_catalogue(settings)
+    try:
+        return catalogue.videos(collection)
+    finally:
+        catalogue.close()
+
+
 def open_catalogue(settings: Settings) -> Catalogue:
     """The data dir's catalogue database."""
     return Catalogue(settings.data_dir / "catalogue.sqlite")

@@ -173,6 +173,12 @@ class CollectionFolder:
             return [cls.for_collection(data_dir, name)]
         return [cls(path) for path in sorted((data_dir / "collections").glob("*")) if path.is_dir()]
 
+    @classmethod
+    def existing(cls, data_dir: Path, name: str) -> CollectionFolder | None:
+        """The folder of a collection there is, by its exact name; None for any other
+        name (``..``, a path, a collection never made)."""
+        return next((f for f in cls.chosen(data_dir, None) if f.name == name), None)
+
     @property
     def name(self) -> str:
         return self.root.name

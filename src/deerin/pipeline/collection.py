@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deerin.errors import DeerinError, StoreError
@@ -29,11 +30,17 @@ class StepResult:
 
 
 def collection_context(
-    collection: str, settings: Settings, catalogue: Catalogue
+    collection: str,
+    settings: Settings,
+    catalogue: Catalogue,
+    say: Callable[[str], None] | None = None,
 ) -> CollectionContext:
     """A collection's videos and folder, as its steps see them."""
     folder = CollectionFolder.for_collection(settings.data_dir, collection)
-    return CollectionContext(collection, settings, catalogue.videos(collection), folder.root)
+    ctx = CollectionContext(collection, settings, catalogue.videos(collection), folder.root)
+    if say is not None:
+        ctx.say = say
+    return ctx
 
 
 def run_collection_steps(
@@ -42,9 +49,10 @@ def run_collection_steps(
     catalogue: Catalogue,
     steps: list[CollectionStep],
     redo: frozenset[str] = frozenset(),
+    say: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """Run each step over the collection; a failing step is reported, never raised."""
-    ctx = collection_context(collection, settings, catalogue)
+    ctx = collection_context(collection, settings, catalogue, say)
     return [_run_step(step, ctx, redo) for step in steps]
 
 

@@ -87,6 +87,7 @@ def refresh_collection(
     steps: tuple[str, ...],
     redo: frozenset[str] = frozenset(),
     on_wait: Callable[[str], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """Run some collection steps again now (after a person's decision or correction), under
     the collection's lock. While an ingest holds it: with ``on_wait``, say why and wait;
@@ -103,7 +104,7 @@ def refresh_collection(
             held.enter_context(collection_lock(settings, collection, wait=True))
         catalogue = open_catalogue(settings)
         try:
-            return run_collection_steps(collection, settings, catalogue, chosen, redo)
+            return run_collection_steps(collection, settings, catalogue, chosen, redo, say)
         finally:
             catalogue.close()
 

@@ -33,6 +33,7 @@ from deerin.errors import DeerinError
 BUILTIN = (
     "deerin.enrich.plugin",
     "deerin.retrieve.plugin",
+    "deerin.explore.plugin",
     "deerin.export.plugin",
     "deerin.models.plugin",
     "deerin.cli.plugin",

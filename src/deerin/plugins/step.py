@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -34,6 +35,7 @@ class CollectionContext:
     settings: Settings
     videos: list[VideoRow]
     folder: Path  # the collection's own folder (see CollectionFolder)
+    say: Callable[[str], None] = field(default=lambda _: None)  # progress, for long steps
 
     def path(self, name: str) -> Path:
         return self.folder / name

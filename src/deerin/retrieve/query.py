@@ -11,7 +11,8 @@ The grammar (documented in ``docs/search.md``)::
 Filters: ``person:`` ``place:`` ``year:`` ``date:`` ``in:`` (speech, subtitles, text,
 captions, summary, metadata, tags) ``lang:`` ``video:`` ``scale:`` (ECS, CS, MS, FS,
 LS) ``media:`` (film, sound) ``has:`` (faces, text, speech) ``id:`` ``rights:``
-``duration:``. Repeating a field means "any of these" (``lang:en lang:fr``).
+``duration:`` ``set:`` (a named set of shots). Repeating a field means "any of these"
+(``lang:en lang:fr``).
 
 Odd input never fails: control characters are dropped, Unicode is normalised (NFC),
 a quote left open closes at the end, a lone ``-`` or an empty ``""`` is ignored. What
@@ -58,6 +59,7 @@ FIELDS = (
     "rights",
     "duration",
     "collection",
+    "set",
 )
 TOKEN = re.compile(r'(-?)(?:([A-Za-z_]+):)?("[^"]*(?:"|$)|\S+)')
 
@@ -84,6 +86,7 @@ class Filters:
     has: tuple[str, ...] = ()  # faces, text, speech
     people: tuple[str, ...] = ()  # ids or names, resolved against the collection
     places: tuple[str, ...] = ()  # place names spoken or shown
+    sets: tuple[str, ...] = ()  # named sets of shots (a lasso on the map)
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ def _filters(values: dict[str, list[str]], base: Filters) -> Filters:
         "person": "people",
         "place": "places",
         "lang": "langs",
+        "set": "sets",
     }
     for name, target in simple.items():
         if name in values:

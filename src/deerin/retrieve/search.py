@@ -36,6 +36,7 @@ from deerin.index import artefacts
 from deerin.index.catalogue import open_catalogue
 from deerin.index.schemas import People
 from deerin.index.search_index import STATE, IndexMissing, SearchIndex, sql_text
+from deerin.index.sets import UnknownSet, shot_set
 from deerin.index.store import CollectionFolder
 from deerin.models.backends import open_model
 from deerin.retrieve.build import current_stamps, persons_of
@@ -278,6 +279,7 @@ class _Run:
         self.limit = settings.search.candidates
         self.people = _resolve_people(scope, query.filters.people)
         self.videos = _resolve_videos(scope, query.filters.videos)
+        self.shots = _resolve_sets(settings, scope, query.filters.sets)
         self.like = _resolve_videos(scope, (query.like.video,), one=True)[0] if query.like else ""
         self.wanted = Wanted.of(query.terms, query.phrases)
         excluded = query.excluded
@@ -417,7 +419,7 @@ class _Run:
     def _person(self, people: list[str] | None = None, method: str = "person") -> Ranked:
         """Every face of the people asked for (``person:``, or named by the words)."""
         self.methods["person"] = "person (faces grouped by the people step)"
-        where = where_clause("faces", self.query, people or self.people, self.videos)
+        where = where_clause("faces", self.query, people or self.people, self.videos, self.shots)
         rows = self.scope.index.rows("faces", where, self.limit * 5, COLUMNS["faces"])
         rows.sort(key=lambda r: (r["file"], r["start"]))
         return [self._face(r, method, 1.0) for r in rows]
@@ -467,7 +469,7 @@ class _Run:
 
     # -- filters ----------------------------------------------------------------------
     def _where(self, table: str) -> str | None:
-        return where_clause(table, self.query, self.people, self.videos)
+        return where_clause(table, self.query, self.people, self.videos, self.shots)
 
     def _excluded_in(self, text: str) -> bool:
         return bool(self.unwanted) and bool(text_marks(text, self.unwanted))
@@ -615,13 +617,38 @@ def _resolve_videos(scope: Scope, wanted: tuple[str, ...], one: bool = False) ->
     return found
 
 
-def where_clause(table: str, query: Query, people: list[str], videos: list[str]) -> str | None:
+def _resolve_sets(
+    settings: Settings, scope: Scope, names: tuple[str, ...]
+) -> dict[str, set[int]] | None:
+    """The shots of the named sets, by video (None: no set asked for)."""
+    if not names:
+        return None
+    shots: dict[str, set[int]] = {}
+    for name in names:
+        try:
+            chosen = shot_set(settings, scope.name, name)
+        except UnknownSet as exc:  # another collection may have it
+            raise NotInCollection(exc.problem, hint=exc.hint) from None
+        for shot in chosen.shots:
+            shots.setdefault(shot.video_id, set()).add(shot.shot)
+    return shots
+
+
+def where_clause(
+    table: str,
+    query: Query,
+    people: list[str],
+    videos: list[str],
+    shots: dict[str, set[int]] | None = None,
+) -> str | None:
     """The filters as one SQL condition over ``table``'s columns (None: no filter)."""
     f = query.filters
     parts: list[str] = []
     add = parts.append
     if videos:
         add(f"video_id IN ({_list(videos)})")
+    if shots is not None:  # a set's shots (the video alone, for the videos table)
+        add(_any([_in_shots(table, video, numbers) for video, numbers in shots.items()]))
     if f.years:
         add(f"year >= {int(f.years[0])} AND year <= {int(f.years[1])}")
     if f.dates:
@@ -653,6 +680,12 @@ def where_clause(table: str, query: Query, people: list[str], videos: list[str])
         elif table == "faces":
             add(f"person IN ({_list(people)})")
     return " AND ".join(f"({p})" for p in parts) or None
+
+
+def _in_shots(table: str, video: str, numbers: set[int]) -> str:
+    if table == "videos":
+        return f"video_id = {sql_text(video)}"
+    return f"video_id = {sql_text(video)} AND shot IN ({', '.join(map(str, sorted(numbers)))})"
 
 
 def _passage_filters(f: Filters, parts: list[str]) -> None:

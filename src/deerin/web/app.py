@@ -23,10 +23,12 @@ from deerin.web.errors import install_error_handlers
 from deerin.web.iiif import iiif_router
 from deerin.web.library import library_router
 from deerin.web.limits import BodyLimit
+from deerin.web.map import map_router
 from deerin.web.media import media_router
 from deerin.web.pages import pages_router
 from deerin.web.people import people_router
 from deerin.web.search import Searchers, search_router
+from deerin.web.stats import stats_router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -61,6 +63,8 @@ def create_app(
     app.include_router(people_router(settings, edits))
     app.include_router(media_router(settings))
     app.include_router(iiif_router(settings))
+    app.include_router(map_router(settings, access, searchers))
+    app.include_router(stats_router(settings, library))
     app.include_router(pages_router(settings, access, library, collection))
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, upload_bytes=settings.web.upload_mb * 1024 * 1024)

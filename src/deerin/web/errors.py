@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deerin.errors import DeerinError, StoreError
+from deerin.explore.map import MapChanging
 from deerin.index.search_index import IndexMissing
 
 log = logging.getLogger("deerin.web")
@@ -34,7 +35,19 @@ class Forbidden(DeerinError):
     """An edit this server does not allow (read-only, or no token)."""
 
 
-STATUS = {NotFound: 404, IndexMissing: 404, TooLarge: 413, Forbidden: 403, StoreError: 503}
+class Conflict(DeerinError):
+    """A change made against a version that has changed since (the map, after a rerun)."""
+
+
+STATUS = {
+    NotFound: 404,
+    IndexMissing: 404,
+    TooLarge: 413,
+    Forbidden: 403,
+    Conflict: 409,
+    StoreError: 503,
+    MapChanging: 503,
+}
 
 
 def public_message(exc: DeerinError, data_dir: Path) -> str:

@@ -102,12 +102,12 @@ def library_router(settings: Settings, library: Library) -> APIRouter:
         return Response(
             text,
             media_type=f"{EXPORT_TYPES.get(fmt, 'text/plain')}; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{_safe(name)}"'},
+            headers={"Content-Disposition": f'attachment; filename="{download_name(name)}"'},
         )
 
     return router
 
 
-def _safe(name: str) -> str:
+def download_name(name: str) -> str:
     """A file name for a header: no quotes, no line breaks, ASCII."""
     return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)

@@ -15,6 +15,8 @@ from fastapi.templating import Jinja2Templates
 
 from deerin import __version__
 from deerin.errors import DeerinError
+from deerin.index.schemas import MapInfo
+from deerin.index.store import CollectionFolder
 from deerin.retrieve.library import Library
 from deerin.settings import Settings
 from deerin.web.access import Access
@@ -91,5 +93,21 @@ def pages_router(
     @router.get("/people", response_class=HTMLResponse)
     def people_page(request: Request) -> HTMLResponse:
         return page(request, "people", "People")
+
+    @router.get("/map", response_class=HTMLResponse)
+    def map_page(request: Request) -> HTMLResponse:
+        """One collection's map: the one asked for, else the first that has a map."""
+        chosen = request.query_params.get("collection") or collection
+        mapped = [
+            c
+            for c in library.collections()
+            if CollectionFolder.for_collection(settings.data_dir, c).path(MapInfo.file).is_file()
+        ]
+        shown = chosen or (mapped[0] if mapped else None)
+        return page(request, "map", "Map", config={"map": shown})
+
+    @router.get("/stats", response_class=HTMLResponse)
+    def stats_page(request: Request) -> HTMLResponse:
+        return page(request, "stats", "Statistics")
 
     return router

@@ -127,7 +127,7 @@ def people_router(settings: Settings, edits: Edits) -> APIRouter:
 
 
 def _where(settings: Settings, collection: str) -> CollectionContext:
-    if collection not in {f.name for f in CollectionFolder.chosen(settings.data_dir, None)}:
+    if CollectionFolder.existing(settings.data_dir, collection) is None:
         raise NotFound(f"there is no collection '{collection}'")
     catalogue = open_catalogue(settings)
     try:

@@ -88,7 +88,7 @@ def search_router(settings: Settings, searchers: Searchers) -> APIRouter:
             like=parse_shot(like) if like else None,
             box=parse_box(box) if box else None,
         )
-        return _run(searchers, q, base, collection, limit, offset, group, merge)
+        return run_search(searchers, q, base, collection, limit, offset, group, merge)
 
     @router.post("/api/search/picture", response_model=SearchResult)
     def search_picture(
@@ -105,12 +105,12 @@ def search_router(settings: Settings, searchers: Searchers) -> APIRouter:
         if len(data) > limit_bytes:
             raise TooLarge(f"the picture is over {settings.web.upload_mb} MB")
         base = SearchQuery(**({"image": data} if kind == "picture" else {"face": data}))
-        return _run(searchers, q, base, collection, limit, 0, False, True)
+        return run_search(searchers, q, base, collection, limit, 0, False, True)
 
     return router
 
 
-def _run(
+def run_search(
     searchers: Searchers,
     text: str,
     base: SearchQuery,

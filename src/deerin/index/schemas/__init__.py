@@ -11,9 +11,15 @@ from deerin.index.schemas.collection import (
     DuplicateGroup,
     Duplicates,
     FaceRef,
+    MapCluster,
+    MapInfo,
+    MapLayout,
     People,
     PeopleDecisions,
     Person,
+    SetShot,
+    ShotSet,
+    ShotSets,
 )
 from deerin.index.schemas.common import AudioEvent, Event, ItemError, ModelInfo, TechEvent
 from deerin.index.schemas.corrections import Correction, Corrections
@@ -82,10 +88,11 @@ ARTEFACTS: tuple[type[Artefact], ...] = (
     People,
     PeopleDecisions,
     Duplicates,
+    MapInfo,
 )
 
 # Files people write (corrections on the video page): no stage produces them.
-PEOPLE_WRITE: tuple[type[Artefact], ...] = (Corrections,)
+PEOPLE_WRITE: tuple[type[Artefact], ...] = (Corrections, ShotSets)
 
 __all__ = [
     "ARTEFACTS",
@@ -116,6 +123,9 @@ __all__ = [
     "Keyframes",
     "Keyword",
     "LanguageRun",
+    "MapCluster",
+    "MapInfo",
+    "MapLayout",
     "MediaInfo",
     "ModelInfo",
     "People",
@@ -124,9 +134,12 @@ __all__ = [
     "Place",
     "Probe",
     "Segment",
+    "SetShot",
     "Shot",
     "ShotScale",
     "ShotScaleRow",
+    "ShotSet",
+    "ShotSets",
     "Shots",
     "SubtitleStream",
     "SubtitleTrack",

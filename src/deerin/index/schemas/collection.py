@@ -91,3 +91,71 @@ class Duplicates(Artefact):
     stage: ClassVar[str] = "duplicates"
 
     groups: list[DuplicateGroup]
+
+
+class MapLayout(Record):
+    """One way the map lays the shots out."""
+
+    name: str = Field(
+        description="'image', 'image_tsne', 'text', 'grid', 'date', 'video', 'place'."
+    )
+    label: str
+    method: str = Field(description="How: 'umap', 'tsne', 'grid', 'contact sheets', 'map'.")
+
+
+class MapCluster(Record):
+    """A group of shots that look alike, and what it is about."""
+
+    id: int
+    label: str = Field(description="A short name made of its most telling terms.")
+    size: int
+    terms: dict[str, list[str]] = Field(
+        description="Its most telling tags, words, people and places (frequent in it, rare "
+        "elsewhere)."
+    )
+    centers: dict[str, list[float]] = Field(description="Its middle in each layout (x, y).")
+
+
+class MapInfo(Artefact):
+    """``map/map.json``: the collection map (`deerin map`); its points, one per shot with
+    their places in every layout, are in ``map/points.parquet`` beside it."""
+
+    file: ClassVar[str] = "map/map.json"
+    stage: ClassVar[str] = "map"
+
+    id: str = Field(description="Changes whenever the map does (the web app's cache key).")
+    count: int = Field(description="Shots on the map.")
+    fitted: dict[str, int] = Field(
+        description="Per projection ('image', 'text'): shots the projection was fitted on; "
+        "the others were placed among their nearest fitted neighbours."
+    )
+    refitted: str = Field(description="When the projections were last fitted (ISO 8601).")
+    layouts: list[MapLayout]
+    clusters: list[MapCluster]
+
+
+class SetShot(Record):
+    video_id: str
+    shot: int
+    start: float
+    end: float
+
+
+class ShotSet(Record):
+    """Shots a person gathered (a lasso on the map) under a name."""
+
+    name: str
+    shots: list[SetShot]
+    by: str | None = Field(None, description="Who (the name the web app was given).")
+    made: str = Field(description="When (ISO 8601, UTC).")
+    note: str | None = Field(None, description="Where it came from, e.g. 'map lasso'.")
+
+
+class ShotSets(Artefact):
+    """``sets.json``: named sets of shots, made by people; search (`set:NAME`), supercuts
+    and sequences use them. No rerun touches it."""
+
+    file: ClassVar[str] = "sets.json"
+    stage: ClassVar[str] = "map"
+
+    sets: list[ShotSet]
