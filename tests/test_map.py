@@ -266,7 +266,8 @@ def test_the_static_export_opens_without_a_server(synth: Settings, tmp_path: Pat
     bundle = Bundle(read_map(synth, "synth"), synth.data_dir, "synth")
     target = tmp_path / "export"
     written = export(bundle, target, lambda _: None)
-    assert written == 3 + 2 * (1 + len(list(bundle.paths()))) + 1
+    assert written == 3 + 1 + 1 + len(list(bundle.paths())) + 1
+    assert not (target / "data" / "layout" / "image.bin").exists()  # scripts only
     script = (target / "data" / "meta.json.js").read_text()
     assert script.startswith('window.deerinMapData("meta.json",')
     assert json.loads((target / "data" / "meta.json").read_text())["static"] is True

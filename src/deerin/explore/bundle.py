@@ -256,7 +256,8 @@ def _small(data_dir: str, thumb: str, size: int) -> Any:
 
 def export(bundle: Bundle, target: Path, say: Callable[[str], None]) -> int:
     """A folder that opens from disk or any static server: the page, its script and
-    styles, every bundle file as a script (``file://`` pages may not fetch), the points
+    styles, every bundle file as a script (a ``file://`` page may not fetch, so the page
+    loads them all this way; ``meta.json`` is also kept as itself, for tools), the points
     as Parquet. Returns the number of files written."""
     if not (ASSETS / "map.js").is_file():
         raise DeerinError(
@@ -266,20 +267,16 @@ def export(bundle: Bundle, target: Path, say: Callable[[str], None]) -> int:
     target.mkdir(parents=True, exist_ok=True)
     for name in ("index.html", "map.js", "map.css"):
         shutil.copyfile(ASSETS / name, target / name)
-    written = 3
+    meta = json.dumps(bundle.meta(static=True), ensure_ascii=False).encode()
+    atomic_write_bytes(target / "data" / "meta.json", meta)
     files = ["meta.json", *bundle.paths()]
     for number, path in enumerate(files, 1):
-        if path == "meta.json":
-            body = json.dumps(bundle.meta(static=True), ensure_ascii=False).encode()
-        else:
-            body = bundle.file(path)[0]
-        atomic_write_bytes(target / "data" / path, body)
+        body = meta if path == "meta.json" else bundle.file(path)[0]
         atomic_write_bytes(target / "data" / f"{path}.js", _as_script(path, body))
-        written += 2
         if number % 200 == 0 or number == len(files):
             say(f"{number}/{len(files)} map files")
     atomic_write_bytes(target / "points.parquet", parquet_bytes(bundle.map.points))
-    return written + 1
+    return 3 + 1 + len(files) + 1
 
 
 def _as_script(path: str, body: bytes) -> bytes:
