@@ -21,6 +21,8 @@ from deerin.cli.common import err, out, settings_from
 from deerin.errors import DeerinError
 from deerin.explore.bundle import Bundle, export
 from deerin.explore.map import MODEL, read_map
+from deerin.index import artefacts
+from deerin.index.schemas import MapInfo
 from deerin.index.sets import read_sets
 from deerin.index.store import CollectionFolder
 from deerin.pipeline.ingest import refresh_collection
@@ -89,14 +91,14 @@ def map_cmd(
         elif any(r.detail.startswith("shots 0") for r in results):
             out.print(f"{escape(folder.name)}: no shots with pictures (sound only): no map")
         else:
-            _summary(settings, folder.name)
+            _summary(folder)
     if failed:
         raise DeerinError(f"the map failed for {', '.join(failed)}", hint="see the lines above")
 
 
-def _summary(settings: Any, collection: str) -> None:
-    found = read_map(settings, collection)
-    info = found.info
+def _summary(folder: CollectionFolder) -> None:
+    """What the map holds, from its info alone (its points are not read again)."""
+    info, collection = artefacts.read(folder, MapInfo), folder.name
     fitted = ", ".join(f"{name} fitted on {n}" for name, n in info.fitted.items())
     out.print(f"{escape(collection)}: {info.count} shots, {len(info.clusters)} clusters ({fitted})")
     for cluster in info.clusters[:12]:

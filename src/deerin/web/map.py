@@ -53,24 +53,20 @@ class NewSet(BaseModel):
         return chosen
 
 
+Timeline = dict[str, list[tuple[float, float, int]]]  # video: (start, end, point), by time
+
+
 @dataclass
 class Maps:
-    """Each collection's map and bundle, read once and again only when the map changes."""
+    """Each collection's map and bundle, read once and again only when the map changes;
+    the shots' timeline (for highlights) made the first time a search asks for it."""
 
     settings: Settings
-    _held: dict[str, tuple[float, Bundle, dict[str, list[tuple[float, float, int]]]]] = field(
-        default_factory=dict
-    )
+    _held: dict[str, tuple[float, Bundle]] = field(default_factory=dict)
+    _timelines: dict[str, tuple[str, Timeline]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bundle(self, collection: str) -> Bundle:
-        return self._entry(collection)[0]
-
-    def shots_of(self, collection: str) -> dict[str, list[tuple[float, float, int]]]:
-        """Each video's map points as (start, end, point), in time order."""
-        return self._entry(collection)[1]
-
-    def _entry(self, collection: str) -> tuple[Bundle, dict[str, list[tuple[float, float, int]]]]:
         folder = known(self.settings, collection)
         try:
             changed = folder.path(MapInfo.file).stat().st_mtime
@@ -82,13 +78,19 @@ class Maps:
             held = self._held.get(collection)
             if held is None or held[0] != changed:
                 found = read_map(self.settings, collection)
-                held = (
-                    changed,
-                    Bundle(found, self.settings.data_dir, collection),
-                    _timeline(found),
-                )
+                held = (changed, Bundle(found, self.settings.data_dir, collection))
                 self._held[collection] = held
-        return held[1], held[2]
+        return held[1]
+
+    def shots_of(self, collection: str) -> Timeline:
+        """Each video's map points as (start, end, point), in time order."""
+        bundle = self.bundle(collection)
+        with self._lock:
+            made = self._timelines.get(collection)
+            if made is None or made[0] != bundle.map.info.id:
+                made = (bundle.map.info.id, _timeline(bundle.map.points))
+                self._timelines[collection] = made
+        return made[1]
 
 
 def known(settings: Settings, collection: str) -> CollectionFolder:
@@ -99,10 +101,10 @@ def known(settings: Settings, collection: str) -> CollectionFolder:
     return folder
 
 
-def _timeline(found: Any) -> dict[str, list[tuple[float, float, int]]]:
-    videos = found.points.column("video_id").to_pylist()
-    starts, ends = found.points.column("start").to_pylist(), found.points.column("end").to_pylist()
-    by_video: dict[str, list[tuple[float, float, int]]] = {}
+def _timeline(points: pa.Table) -> Timeline:
+    videos = points.column("video_id").to_pylist()
+    starts, ends = points.column("start").to_pylist(), points.column("end").to_pylist()
+    by_video: Timeline = {}
     for point, (video, start, end) in enumerate(zip(videos, starts, ends, strict=True)):
         by_video.setdefault(video, []).append((start, end, point))
     for shots in by_video.values():
