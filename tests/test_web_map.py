@@ -218,11 +218,12 @@ def test_the_keyboard_selects_what_is_in_view_and_opens_the_shot_at_the_centre(
     in_view = shots_in_view(page)
     assert 0 < in_view < shots
     page.keyboard.press("s")
-    expect(page.locator(".map-selection-count")).to_have_text(f"{in_view} shots selected")
+    counted = f"{in_view} shot{'s' if in_view > 1 else ''}"
+    expect(page.locator(".map-selection-count")).to_have_text(f"{counted} selected")
     expect(page.locator("#map-set-name")).to_be_focused()  # name it, Enter saves it
     page.keyboard.type("in view")
     page.keyboard.press("Enter")
-    expect(page.locator(".map-set-list")).to_contain_text(f"in view {in_view} shots")
+    expect(page.locator(".map-set-list")).to_contain_text(f"in view {counted}")
     screenshot(page, "map-keyboard")
     page.focus("#map-canvas")
     page.keyboard.press("Enter")

@@ -3,7 +3,7 @@
 // (map-static.js), which differ in how the bundle is read and what the server can do
 // (search, saving sets, opening the video).
 
-import { el, say, videoHref } from "./lib.js";
+import { el, plural, say, videoHref } from "./lib.js";
 import { fetchSource, infoPages, scriptSource } from "./map-data.js";
 import { BACKGROUND, createRenderer } from "./map-gl.js";
 import { createFallback } from "./map-canvas.js";
@@ -313,7 +313,7 @@ function createMap(root, source, { base, isStatic, server }) {
     }
     compose();
     selection.show(state.selected, state.layout);
-    say(points.length ? `${points.length.toLocaleString()} shots selected.` : "No shots inside the lasso.");
+    say(points.length ? `${plural(points.length, "shot")} selected.` : "No shots inside the lasso.");
   }
 
   function clearSelection() {
