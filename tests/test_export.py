@@ -162,18 +162,20 @@ def test_csv_rows_at_29_97_use_drop_frame(ntsc: Shots) -> None:
 
 
 def test_edl_at_25_fps(pal: Shots) -> None:
+    url = "* FROM CLIP: file:///archive/harbour_reel_12.mkv"
     assert to_edl(pal, PAL_SOURCE, "Harbour Reel 12").split("\n") == [
         "TITLE: Harbour Reel 12",
         "FCM: NON-DROP FRAME",
         "",
         "001  HARBOUR  V     C        00:00:00:00 00:00:05:00 00:00:00:00 00:00:05:00",
-        "* FROM CLIP NAME: harbour_reel_12.mkv",
-        "",
+        "* FROM CLIP NAME:  harbour_reel_12.mkv",
+        url,
         "002  HARBOUR  V     C        00:00:05:00 00:00:10:10 00:00:05:00 00:00:10:10",
-        "* FROM CLIP NAME: harbour_reel_12.mkv",
-        "",
+        "* FROM CLIP NAME:  harbour_reel_12.mkv",
+        url,
         "003  HARBOUR  V     C        00:00:10:10 00:01:00:10 00:00:10:10 00:01:00:10",
-        "* FROM CLIP NAME: harbour_reel_12.mkv",
+        "* FROM CLIP NAME:  harbour_reel_12.mkv",
+        url,
         "",
     ]
 
@@ -183,7 +185,7 @@ def test_edl_at_29_97_is_drop_frame_and_titled_after_the_file(ntsc: Shots) -> No
     assert lines[:2] == ["TITLE: Tape 7 — Street Scenes", "FCM: DROP FRAME"]
     assert lines[6:8] == [
         "002  TAPE_7_S V     C        00:01:00;02 00:01:00;12 00:01:00;02 00:01:00;12",
-        "* FROM CLIP NAME: Tape 7 — Street Scenes.mpg",
+        "* FROM CLIP NAME:  Tape 7 — Street Scenes.mpg",
     ]
     assert lines[9] == (
         "003  TAPE_7_S V     C        00:01:00;12 00:10:00;01 00:01:00;12 00:10:00;01"

@@ -262,6 +262,8 @@ def test_filters_on_catalogue_fields_media_and_video(searcher: Searcher) -> None
     assert files(run(searcher, "harbour rights:cc-by")) == {"pictures.mkv"}
     assert run(searcher, "harbour rights:cc_by").hits == []  # _ is no wildcard
     assert files(run(searcher, "year:1958")) == {"harbour.wav"}  # filters alone: the videos
+    assert files(run(searcher, "year:..1958")) == {"harbour.wav"}  # open ends fit Int32
+    assert "harbour.wav" in files(run(searcher, "year:1958..123456789012"))
     faces = run(searcher, "has:faces")  # shot filters alone: those shots
     assert [(h.file, h.shot) for h in faces.hits] == [("pictures.mkv", 0)]
     assert run(searcher, "morning lang:fr").hits == []

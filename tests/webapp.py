@@ -121,7 +121,8 @@ def start_server(store: Path, *args: str, env: dict[str, str] | None = None) -> 
     command = [sys.executable, "-m", "deerin.cli.main", "--data-dir", str(store)]
     process = subprocess.Popen(
         [*command, "serve", "--port", str(port), *args],
-        env={**os.environ, **(env or {})},
+        # The tests' own DEERIN_SCREENSHOTS is no setting: the server would refuse it.
+        env={**{k: v for k, v in os.environ.items() if k != "DEERIN_SCREENSHOTS"}, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -15,6 +15,11 @@ function setQuery(name) {
   return `set:"${name}"`;
 }
 
+/** The sequence page for a set's shots. */
+function sequenceHref(name, collection) {
+  return `/sequence?${new URLSearchParams({ q: setQuery(name), collection })}`;
+}
+
 /** Sorted point numbers as half-open runs [[start, end], ...]: a lasso's points are
  * mostly consecutive (the Hilbert order), so 200,000 of them fit in a small request. */
 function pointRanges(points) {
@@ -42,12 +47,14 @@ export function createSelection(parts, { meta, server, isStatic, info, thumbnail
     "aria-describedby": "map-set-problem",
   });
   const problem = el("p", { id: "map-set-problem", class: "map-save-problem", role: "alert" });
+  const saved = el("p", { class: "map-saved", hidden: true });
   const form = el(
     "form",
     { class: "map-save", hidden: !canSave },
     el("label", { for: "map-set-name" }, "Name of the set"),
     el("div", { class: "map-save-row" }, name, el("button", { type: "submit" }, "Save as set")),
     problem,
+    saved,
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -71,6 +78,8 @@ export function createSelection(parts, { meta, server, isStatic, info, thumbnail
       });
       say(`Saved the set “${made.name}” (${plural(made.shots, "shot")}); search finds it with ${setQuery(made.name)}.`);
       name.value = "";
+      saved.replaceChildren(`Saved “${made.name}”: `, el("a", { href: sequenceHref(made.name, meta.collection) }, "Make a sequence"));
+      saved.hidden = false;
       listSets();
     } catch (error) {
       if (error.status === 409) return mapChanged();
@@ -101,7 +110,8 @@ export function createSelection(parts, { meta, server, isStatic, info, thumbnail
                   "li",
                   {},
                   el("a", { href: `/search?${new URLSearchParams({ q: setQuery(set.name), collection: meta.collection })}` }, set.name),
-                  el("span", { class: "muted" }, ` ${plural(set.shots, "shot")}${set.by ? `, by ${set.by}` : ""}`),
+                  el("span", { class: "muted" }, ` ${plural(set.shots, "shot")}${set.by ? `, by ${set.by}` : ""} · `),
+                  el("a", { href: sequenceHref(set.name, meta.collection), "aria-label": `Make a sequence of ${set.name}` }, "Make a sequence"),
                 ),
               ),
             )
@@ -123,6 +133,7 @@ export function createSelection(parts, { meta, server, isStatic, info, thumbnail
       if (!selected) return;
       count.textContent = `${plural(selected.length, "shot")} selected`;
       problem.textContent = "";
+      saved.hidden = true;
       pictures.replaceChildren(...Array.from(selected.subarray(0, SHOWN), (i) => el("li", {}, thumbnail(i))));
       if (canSave) name.focus();
       else download.hidden = !isStatic;

@@ -25,6 +25,9 @@ const list = document.getElementById("hits");
 const more = document.getElementById("more");
 const facetsPanel = document.getElementById("facets");
 const facetList = document.getElementById("facet-groups");
+// what else to make of the hits: a supercut of the words, a sequence of the shots
+const edits = el("p", { class: "search-edits", hidden: true });
+count.after(edits);
 
 const search = { q: "", modes: DEFAULT_MODES, like: null, likeLabel: null, picture: null };
 let shown = []; // the hits on the page
@@ -109,6 +112,7 @@ function clear() {
 
 function clearHits() {
   shown = [];
+  edits.hidden = true;
   list.replaceChildren();
   more.hidden = true;
   facetsPanel.hidden = true;
@@ -122,11 +126,25 @@ function render(result, fresh, append) {
   if (append) list.append(...cards);
   else list.replaceChildren(...cards);
   summarise(result);
+  offerEdits();
   more.hidden = shown.length >= result.total || !fresh.length;
   more.textContent = `More hits (${shown.length} of ${result.total} shown)`;
   facetsPanel.hidden = !Object.keys(result.facets).length;
   facetList.replaceChildren(...facetGroups(result.facets, search.q, chooseFacet));
   if (append) cards[0]?.querySelector("a.title")?.focus();
+}
+
+/** Links to the supercut and sequence pages for the words in the box (a shot or a
+ * picture searched with cannot be carried there in an address). */
+function offerEdits() {
+  edits.hidden = !search.q || Boolean(search.like || search.picture) || !shown.length;
+  if (edits.hidden) return;
+  const link = (path, text, title) => el("a", { class: "button secondary small", href: pageAddress([["q", search.q]], path), title }, text);
+  edits.replaceChildren(
+    link("/supercut", "Supercut", "Every moment these words are said or shown, back to back"),
+    " ",
+    link("/sequence", "Make a sequence", "A sequence cut from the shots this search finds"),
+  );
 }
 
 function summarise(result) {

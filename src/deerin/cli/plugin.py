@@ -22,9 +22,11 @@ def commands() -> list[Command]:
     from deerin.cli.models import models_app
     from deerin.cli.people import people_app
     from deerin.cli.search import index_cmd, search_cmd
+    from deerin.cli.sequence import sequence_cmd
     from deerin.cli.serve import serve_cmd
     from deerin.cli.stats import stats_cmd
     from deerin.cli.status import status
+    from deerin.cli.supercut import supercut_cmd
 
     return [
         Command("ingest", ingest_cmd),
@@ -37,6 +39,8 @@ def commands() -> list[Command]:
         Command("iiif", iiif_cmd),
         Command("stats", stats_cmd),
         Command("map", map_app),
+        Command("supercut", supercut_cmd),
+        Command("sequence", sequence_cmd),
         Command("people", people_app),
         Command("models", models_app),
         Command("config", config),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from deerin.errors import DeerinError
 from deerin.index.schemas import Shot, Shots
 
 FORMATS = ("csv", "json", "otio", "edl")
@@ -180,30 +181,39 @@ def to_json(document: Shots, source: Path) -> str:
 
 
 def to_otio(document: Shots, source: Path, title: str) -> str:
+    """The shot list as an OpenTimelineIO file (see :func:`shot_timeline`)."""
+    return otio.adapters.write_to_string(shot_timeline(document, source, title), "otio_json")
+
+
+def shot_timeline(document: Shots, source: Path, title: str) -> otio.schema.Timeline:
     """An OpenTimelineIO timeline: one video track, a clip per shot, cut back to back.
 
     Fades and dissolves stay cuts in the edit (the boundary sits mid-transition) but are
     marked on the track over the frames they span, so an editor can see and redo them.
+    Every clip carries its EDL reel name (``cmx_3600`` metadata), so the EDL adapter, ours
+    or anyone's converting the OTIO file, names the reel as we do.
     """
     rate = exact_rate(document.fps)
     media = otio.schema.ExternalReference(
         target_url=source.absolute().as_uri(),
-        available_range=_range(0.0, document.duration, rate),
+        available_range=frame_range(0.0, document.duration, rate),
     )
+    media.name = source.name
+    reel = reel_name(title)
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     for shot in document.shots:
         track.append(
             otio.schema.Clip(
                 name=f"{title} shot {shot.index + 1}",
                 media_reference=media.clone(),
-                source_range=_range(shot.start_time, shot.end_time, rate),
-                metadata={"deerin": {"shot_index": shot.index}},
+                source_range=frame_range(shot.start_time, shot.end_time, rate),
+                metadata={"deerin": {"shot_index": shot.index}, "cmx_3600": {"reel": reel}},
             )
         )
         marker = _transition_marker(shot, rate)
         if marker is not None:
             track.markers.append(marker)
-    timeline = otio.schema.Timeline(
+    return otio.schema.Timeline(
         name=title,
         tracks=[track],
         metadata={
@@ -213,10 +223,9 @@ def to_otio(document: Shots, source: Path, title: str) -> str:
             }
         },
     )
-    return otio.adapters.write_to_string(timeline, "otio_json")
 
 
-def _range(start: float, end: float, rate: float) -> otio.opentime.TimeRange:
+def frame_range(start: float, end: float, rate: float) -> otio.opentime.TimeRange:
     """Whole frames from ``start`` to ``end`` seconds, so clips tile without gaps."""
     first, last = round(start * rate), round(end * rate)
     return otio.opentime.TimeRange(
@@ -243,25 +252,36 @@ def _transition_marker(shot: Shot, rate: float) -> otio.schema.Marker | None:
 def to_edl(document: Shots, source: Path, title: str) -> str:
     """A CMX3600 cut list of the whole source: record times equal source times.
 
-    Written here rather than through OTIO's EDL adapter, which is a separate plugin
-    that is not installed. CMX3600 allows 999 events; longer lists keep counting with
-    four digits, which most current editing software reads but strict readers may not.
+    Written by OpenTimelineIO's ``cmx_3600`` adapter from the same timeline as the OTIO
+    export. CMX3600 allows 999 events; longer lists keep counting with four digits,
+    which most current editing software reads but strict readers may not.
     """
-    drop = is_drop_frame_rate(document.fps)
-    reel = reel_name(title)
-    lines = [
-        f"TITLE: {_one_line(title)}",
-        f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}",
-        "",
-    ]
-    for number, shot in enumerate(document.shots, start=1):
-        start_tc, end_tc = _timecodes(document, shot)
-        lines.append(
-            f"{number:03d}  {reel:<{REEL_LENGTH}} {'V':<5} {'C':<8} "
-            f"{start_tc} {end_tc} {start_tc} {end_tc}"
+    return cmx3600(shot_timeline(document, source, title), exact_rate(document.fps))
+
+
+def cmx3600(timeline: otio.schema.Timeline, rate: float) -> str:
+    """CMX3600 EDL text of ``timeline``'s video track at ``rate``, through the OTIO adapter.
+
+    Each event's clip name is its file's name (``media_reference.name``): Premiere names
+    the offline clips of an imported EDL after it and relinks them by it. The adapter
+    leaves out the FCM line, which tells drop-frame timecode (;) from non-drop, so it is
+    added after the title. EDL timecode exists only at the SMPTE rates, so a film
+    transfer at 16 or 18 fps has no EDL: the OTIO and XML exports carry any rate.
+    """
+    if not otio.opentime.RationalTime.is_valid_timecode_rate(rate):
+        raise DeerinError(
+            f"a CMX3600 EDL cannot be written at {rate:g} fps: EDL timecode exists only at "
+            "23.976, 24, 25, 29.97, 30, 47.95, 48, 50, 59.94 and 60 fps",
+            hint="export otio or xml, which keep any frame rate",
         )
-        lines.append(f"* FROM CLIP NAME: {_one_line(source.name)}")
-        lines.append("")
+    timeline = timeline.clone()
+    timeline.name = one_line(timeline.name)
+    for clip in timeline.find_clips():
+        clip.name = one_line(clip.media_reference.name or clip.name)
+    text = otio.adapters.write_to_string(timeline, "cmx_3600", rate=rate)
+    lines = text.split("\n")
+    fcm = f"FCM: {'DROP FRAME' if is_drop_frame_rate(rate) else 'NON-DROP FRAME'}"
+    lines.insert(1 if lines[0].startswith("TITLE:") else 0, fcm)
     return "\n".join(lines)
 
 
@@ -272,6 +292,6 @@ def reel_name(text: str) -> str:
     return cleaned[:REEL_LENGTH].rstrip("_") or FALLBACK_REEL
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """EDL fields are line-based: a newline in a title or file name would break the file."""
     return " ".join(text.split())

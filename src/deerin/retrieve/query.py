@@ -61,6 +61,7 @@ FIELDS = (
     "collection",
     "set",
 )
+YEAR_LIMIT = 99999  # years beyond any catalogue date (and well inside Int32)
 TOKEN = re.compile(r'(-?)(?:([A-Za-z_]+):)?("[^"]*(?:"|$)|\S+)')
 
 
@@ -219,7 +220,8 @@ def _filters(values: dict[str, list[str]], base: Filters) -> Filters:
         updates["scales"] = (*base.scales, *(scale_code(v) for v in values["scale"]))
     if "year" in values:
         low, high = _range("year", values["year"][-1], int)
-        updates["years"] = (int(low), int(high))
+        # An open end, or a year of a dozen digits, must still fit the index's Int32 column.
+        updates["years"] = (int(max(low, -YEAR_LIMIT)), int(min(high, YEAR_LIMIT)))
     if "duration" in values:
         updates["duration"] = _range("duration", values["duration"][-1], float)
     return replace(base, **updates)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -200,6 +201,18 @@ class Searcher:
             took_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
+    def passages(self, query: Query) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every passage the query's filters allow, as (collection, row), unranked.
+
+        For what no index can answer, such as a regular expression over the words: the
+        caller reads each passage once. Rows carry the columns a hit needs.
+        """
+        for scope in self._scopes(query.filters):
+            run = _Run(self.settings, scope, query, {}, {})
+            rows = scope.index.rows("passages", run.where("passages"), None, COLUMNS["passages"])
+            for row in rows:
+                yield scope.name, row
+
     def _scopes(self, filters: Filters) -> list[Scope]:
         if not filters.collections:
             return self.scopes
@@ -371,7 +384,7 @@ class _Run:
             )
 
         def one(table: str, column: str) -> list[dict[str, Any]]:
-            where = self._where(table)
+            where = self.where(table)
             return index.text_search(table, build(column), where, self.limit, COLUMNS[table])
 
         # Both tables at once: LanceDB searches without holding the GIL.
@@ -383,7 +396,7 @@ class _Run:
         self.methods["meaning"] = f"meaning ({embedder.name} text embeddings)"
         vector = _query_vector(embedder, " ".join((*self.query.terms, *self.query.phrases)))
         rows = self.scope.index.vector_search(
-            "passages", vector, "vector", self._where("passages"), self.limit, COLUMNS["passages"]
+            "passages", vector, "vector", self.where("passages"), self.limit, COLUMNS["passages"]
         )
         found = []
         for row in rows:
@@ -395,7 +408,7 @@ class _Run:
     def _pictures(self, image: ImageVector, skip: tuple[str, int] | None = None) -> Ranked:
         self.methods["picture"] = image.method
         rows = self.scope.index.vector_search(
-            "shots", image.vector, "vector", self._where("shots"), self.limit + 1, COLUMNS["shots"]
+            "shots", image.vector, "vector", self.where("shots"), self.limit + 1, COLUMNS["shots"]
         )
         found = []
         for row in rows:
@@ -407,7 +420,7 @@ class _Run:
     def _faces(self, face: ImageVector) -> Ranked:
         self.methods["person"] = face.method
         rows = self.scope.index.vector_search(
-            "faces", face.vector, "vector", self._where("faces"), self.limit, COLUMNS["faces"]
+            "faces", face.vector, "vector", self.where("faces"), self.limit, COLUMNS["faces"]
         )
         floor = self.settings.faces.same_person
         return [
@@ -438,19 +451,19 @@ class _Run:
 
     def _shot_listing(self) -> Ranked:
         self.methods["filter"] = "shot filters (scale, faces, text, speech)"
-        rows = self.scope.index.rows("shots", self._where("shots"), self.limit, COLUMNS["shots"])
+        rows = self.scope.index.rows("shots", self.where("shots"), self.limit, COLUMNS["shots"])
         rows.sort(key=lambda r: (r["file"], r["start"]))
         return [self._shot(r, "shot filters", 1.0) for r in rows]
 
     def _places(self) -> Ranked:
         self.methods["place"] = "place (named in speech, subtitles or on screen)"
-        rows = self.scope.index.rows("places", self._where("places"), self.limit, COLUMNS["places"])
+        rows = self.scope.index.rows("places", self.where("places"), self.limit, COLUMNS["places"])
         rows.sort(key=lambda r: (r["file"], r["start"]))
         return [self._place(r) for r in rows]
 
     def _videos(self) -> Ranked:
         self.methods["filter"] = "catalogue filters"
-        rows = self.scope.index.rows("videos", self._where("videos"), self.limit, COLUMNS["videos"])
+        rows = self.scope.index.rows("videos", self.where("videos"), self.limit, COLUMNS["videos"])
         rows.sort(key=lambda r: r["file"])
         return [self._video(r) for r in rows]
 
@@ -468,7 +481,7 @@ class _Run:
         return ImageVector(vector, f"picture (more like shot {like.shot} of {rows[0]['file']})")
 
     # -- filters ----------------------------------------------------------------------
-    def _where(self, table: str) -> str | None:
+    def where(self, table: str) -> str | None:
         return where_clause(table, self.query, self.people, self.videos, self.shots)
 
     def _excluded_in(self, text: str) -> bool:

@@ -17,6 +17,7 @@ from deerin import __version__
 from deerin.retrieve.library import Library
 from deerin.settings import Settings
 from deerin.web.access import LOCAL_NAMES, LOOPBACK, Access
+from deerin.web.clips import clips_router
 from deerin.web.corrections import corrections_router
 from deerin.web.edits import Edits
 from deerin.web.errors import install_error_handlers
@@ -65,6 +66,7 @@ def create_app(
     app.include_router(iiif_router(settings))
     app.include_router(map_router(settings, access, searchers))
     app.include_router(stats_router(settings, library))
+    app.include_router(clips_router(settings, host in LOOPBACK))
     app.include_router(pages_router(settings, access, library, collection))
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, upload_bytes=settings.web.upload_mb * 1024 * 1024)

@@ -110,4 +110,15 @@ def pages_router(
     def stats_page(request: Request) -> HTMLResponse:
         return page(request, "stats", "Statistics")
 
+    @router.get("/supercut", response_class=HTMLResponse)
+    def supercut_page(request: Request) -> HTMLResponse:
+        """A phrase's every moment, played back to back (the phrase player)."""
+        return page(request, "supercut", "Supercut")
+
+    @router.get("/sequence", response_class=HTMLResponse)
+    def sequence_page(request: Request) -> HTMLResponse:
+        """A sequence made from a search's shots; the prompt strategy needs a language
+        model server, so the page offers it only when one is set."""
+        return page(request, "sequence", "Sequence", config={"prompt": bool(settings.llm.endpoint)})
+
     return router

@@ -23,6 +23,7 @@ from deerin.index.schemas.collection import (
 )
 from deerin.index.schemas.common import AudioEvent, Event, ItemError, ModelInfo, TechEvent
 from deerin.index.schemas.corrections import Correction, Corrections
+from deerin.index.schemas.edit import Edit, EditClip, EditSource
 from deerin.index.schemas.language import (
     Entities,
     Entity,
@@ -110,6 +111,9 @@ __all__ = [
     "Decision",
     "DuplicateGroup",
     "Duplicates",
+    "Edit",
+    "EditClip",
+    "EditSource",
     "Entities",
     "Entity",
     "Event",

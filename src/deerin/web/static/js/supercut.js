@@ -1,0 +1,1 @@
+import{a as m}from"./chunk-6G6QXSEE.js";import"./chunk-QINP6MSN.js";m({endpoint:"/api/supercut",fields:{q:"",match:"words",order:"time",max:"200"},widen:!0,query(e,a){let r=new URLSearchParams({order:e.order,max:e.max});return r.set(e.match==="regex"?"regex":"q",e.q),e.match==="meaning"&&r.set("meaning","true"),a&&(r.set("pad_before",a),r.set("pad_after",a)),r}});
