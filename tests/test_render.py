@@ -179,7 +179,8 @@ def test_one_video_and_one_audio_stream_of_exact_length(rendered, edit: Edit) ->
     assert abs(float(audio["duration"]) - frames / FILM) < 1 / FILM
     assert (result.rendered, result.skipped) == (len(CLIPS), ())
     assert result.duration == pytest.approx(float(frames / FILM))
-    assert calls[-1] == (len(CLIPS), len(CLIPS)) and len(calls) == len(CLIPS)
+    assert calls[-1] == (len(CLIPS), len(CLIPS))  # said after each batch of clips
+    assert [done for done, _ in calls] == sorted({done for done, _ in calls})
 
 
 def test_every_cut_is_on_its_frame(rendered, edit: Edit) -> None:
@@ -235,6 +236,25 @@ def test_a_missing_source_is_skipped_by_name_and_the_rest_render(
     result = render(edit, tmp_path / "out.mp4")
     assert result.rendered == 2 and [s.clip for s in result.skipped] == [1]
     assert "Lost reel" in result.skipped[0].reason and "gone.mp4" in result.skipped[0].reason
+    (video, _) = streams(result.path)
+    assert int(video["nb_read_packets"]) == 9
+
+
+def test_a_damaged_file_loses_only_its_own_clips(
+    sources: dict[str, EditSource], tmp_path: Path
+) -> None:
+    """It fails its batch; the batch is cut again clip by clip, so its neighbours stay."""
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(b"not a film at all" * 100)
+    broken = sources["film"].model_copy(
+        update={"video_id": "broken", "path": str(damaged), "title": "Damaged reel"}
+    )
+    edit = edit_of(
+        {**sources, "broken": broken}, [("film", 0, 5), ("broken", 0, 1), ("film", 5, 9)]
+    )
+    result = render(edit, tmp_path / "out.mp4")
+    assert result.rendered == 2 and [s.clip for s in result.skipped] == [1]
+    assert "Damaged reel" in result.skipped[0].reason
     (video, _) = streams(result.path)
     assert int(video["nb_read_packets"]) == 9
 

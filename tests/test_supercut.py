@@ -5,6 +5,7 @@ word timings of the transcripts themselves."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,15 @@ from deerin.cli.main import application
 from deerin.index.catalogue import open_catalogue
 from deerin.index.corrections import read_corrected
 from deerin.index.schemas import Transcript
-from deerin.interact.supercut import NothingFound, SupercutRequest, make_supercut, runs
+from deerin.interact import supercut
+from deerin.interact.supercut import (
+    WORD_TAIL,
+    NothingFound,
+    SupercutRequest,
+    make_supercut,
+    runs,
+    word_end,
+)
 from deerin.retrieve.query import QueryError
 from deerin.settings import Settings
 from webapp import COLLECTION, Archive, private_store, settings_for
@@ -53,7 +62,9 @@ def test_a_phrase_is_cut_on_its_first_and_last_word(store: Path) -> None:
     clip = edit.clips[0]
     at = next(i for i in range(len(words) - 1)
               if (bare(words[i].word), bare(words[i + 1].word)) == ("ask", "not"))  # fmt: skip
-    assert (clip.start, clip.end) == (words[at].start, words[at + 1].end)
+    assert clip.start == words[at].start
+    last, following = words[at + 1], words[at + 2]  # "not", then "what"
+    assert clip.end == min(last.end + WORD_TAIL, max(following.start, last.end))
     assert bare(clip.caption.replace(" ", "_")) == "ask_not"
     assert clip.kind == "speech"
     assert edit.sources[vid].audio and edit.sources[vid].fps is None  # a sound recording
@@ -65,20 +76,33 @@ def test_every_time_a_word_is_said_is_found_and_cues_give_way_to_words(store: Pa
     assert len(said) >= 2
     edit = cut(store, "Europe")
     mine = [c for c in edit.clips if c.video_id == vid]
-    assert [(c.start, c.end) for c in mine] == [(w.start, w.end) for w in said]
+    assert [c.start for c in mine] == [w.start for w in said]
+    assert all(w.end <= c.end <= w.end + WORD_TAIL for c, w in zip(mine, said, strict=True))
     assert {c.kind for c in mine} == {"speech"}  # its subtitle cues matched too, less tightly
 
 
 def test_a_regular_expression_scans_the_words(store: Path) -> None:
     vid, words = spoken(store, "jfk.flac")
     edit = cut(store, regex=r"\bcountr(y|ies)\b")
-    expected = [(w.start, w.end) for w in words if bare(w.word) == "country"]
+    expected = [w for w in words if bare(w.word) == "country"]
     assert len(expected) == 2
-    assert [(c.start, c.end) for c in edit.clips if c.video_id == vid] == expected
+    mine = [c for c in edit.clips if c.video_id == vid]
+    assert [c.start for c in mine] == [w.start for w in expected]
+    assert all(w.end <= c.end <= w.end + WORD_TAIL for c, w in zip(mine, expected, strict=True))
     with pytest.raises(QueryError, match="regular expression"):
         cut(store, regex="(unclosed")
     with pytest.raises(QueryError, match="only filters"):
         cut(store, "country", regex="country")
+
+
+def test_a_regular_expression_that_matches_for_ever_is_stopped(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supercut, "REGEX_SECONDS", 0.5)
+    began = time.monotonic()
+    with pytest.raises(QueryError, match=r"takes over 0\.5 s"):
+        cut(store, regex=r"(.|..)+\d")  # backtracks exponentially on a line without digits
+    assert time.monotonic() - began < 10
 
 
 def test_padding_merges_clips_that_overlap(store: Path) -> None:
@@ -134,6 +158,14 @@ def test_no_match_and_a_moved_file_are_said(archive: Archive, tmp_path: Path) ->
     edit = make_supercut(settings, SupercutRequest(query="country"))
     assert vid not in edit.sources and all(c.video_id != vid for c in edit.clips)
     assert any("moved" in note and "jfk.flac" in note for note in edit.notes)
+
+
+def test_a_clip_runs_on_into_a_pause_but_never_into_the_next_word() -> None:
+    times = [(0.0, 0.5), (0.5, 1.0), (1.05, 1.5), (3.0, 3.4)]
+    assert word_end(times, 0) == 0.5  # the next word follows at once
+    assert word_end(times, 1) == 1.05  # a short gap: up to the next word
+    assert word_end(times, 2) == pytest.approx(1.5 + WORD_TAIL)  # a pause
+    assert word_end(times, 3) == pytest.approx(3.4 + WORD_TAIL)  # the passage's last word
 
 
 def test_runs_group_consecutive_words() -> None:

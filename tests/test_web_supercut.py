@@ -18,9 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
+from deerin.interact.supercut import WORD_TAIL, SupercutRequest, make_supercut
 from deerin.media.probe import probe
+from deerin.retrieve.query import QueryError
+from deerin.web import clips
 from deerin.web.app import create_app
-from deerin.web.clips import public_note
+from deerin.web.clips import Renders
+from deerin.web.errors import Busy, public_note
 from test_web import local
 from test_web_pages import assert_accessible_shape
 from webapp import Archive, Server, screenshot, settings_for
@@ -76,7 +80,8 @@ def test_a_phrase_is_cut_on_its_words(
     said = spoken(client, clips[0]["video_id"], PHRASE)
     assert len(said) == len(clips)
     for clip, (start, end) in zip(clips, said, strict=True):
-        assert clip["start"] == pytest.approx(start) and clip["end"] == pytest.approx(end)
+        assert clip["start"] == pytest.approx(start)
+        assert end - 1e-6 <= clip["end"] <= end + WORD_TAIL + 1e-6  # on into a pause
         assert clip["caption"].lower().strip(".,") == PHRASE.lower() and clip["kind"] == "speech"
         assert clip["media"] == f"/media/{clip['video_id']}" and clip["sound"] is False
         assert clip["video_page"] == f"/video/{clip['video_id']}?t={start:.2f}"
@@ -135,6 +140,18 @@ def test_what_cannot_be_cut_is_a_clean_message(client: TestClient) -> None:
     assert path.status_code == 404 and "no video '/etc/hostname'" in path.json()["error"]
     moved = public_note("/srv/old films/reel 1.mkv has moved or gone since ingest")
     assert moved == "reel 1.mkv has moved or gone since ingest"
+
+
+def test_a_web_render_is_bounded(server: Server) -> None:
+    """A visitor cannot start a film of hours, nor queue renders behind one."""
+    settings = settings_for(server.store)
+    renders = Renders(settings, local=True)
+    long = make_supercut(settings, SupercutRequest(PHRASE, pad_after=clips.RENDER_SECONDS))
+    with pytest.raises(QueryError, match="a render from the web app lasts at most 10 minutes"):
+        renders.rendered(long)
+    fresh = make_supercut(settings, SupercutRequest(PHRASE, seed=7, pad_before=0.25))
+    with renders._lock, pytest.raises(Busy, match="another film is being rendered"):
+        renders.rendered(fresh)  # while a render is under way
 
 
 def test_the_phrase_plays_back_to_back(server: Server, page: Page, cut: dict[str, Any]) -> None:

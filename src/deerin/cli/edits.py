@@ -43,7 +43,8 @@ def deliver(edit: Edit, output: Path | None, as_json: bool) -> None:
     suffix = output.suffix.lower()
     if suffix == ".mp4":
         _render(edit, output)
-    elif suffix == ".json":
+        return
+    if suffix == ".json":
         _write(output, edit.model_dump_json(indent=2))
     elif suffix in SUFFIXES:
         from deerin.export.timeline import export_edit  # OTIO loads only when asked for
@@ -55,7 +56,15 @@ def deliver(edit: Edit, output: Path | None, as_json: bool) -> None:
             path=output,
             hint="end the name in .mp4, .otio, .edl, .xml, .fcpxml, .vtt, .csv or .json",
         )
-    err.print(f"wrote {_counted(edit)} ({edit.duration:.1f} s) to {escape(str(output))}")
+    _wrote(len(edit.clips), edit.duration, output)
+
+
+def _clips(count: int) -> str:
+    return f"{count} clip{'s' if count != 1 else ''}"
+
+
+def _wrote(clips: int, seconds: float, output: Path) -> None:
+    err.print(f"wrote {_clips(clips)} ({seconds:.1f} s) to {escape(str(output))}")
 
 
 def _write(output: Path, text: str) -> None:
@@ -66,12 +75,8 @@ def _write(output: Path, text: str) -> None:
         raise DeerinError(exc.problem, path=output, hint="choose another -o path") from None
 
 
-def _counted(edit: Edit) -> str:
-    return f"{len(edit.clips)} clip{'s' if len(edit.clips) != 1 else ''}"
-
-
 def _listing(edit: Edit) -> None:
-    table = Table(title=f"{escape(edit.name)}: {_counted(edit)}, {edit.duration:.1f} s")
+    table = Table(title=f"{escape(edit.name)}: {_clips(len(edit.clips))}, {edit.duration:.1f} s")
     for column in ("#", "film", "from", "to", "scale", "what"):
         table.add_column(column, overflow="fold")
     for number, clip in enumerate(edit.clips, start=1):
@@ -109,4 +114,5 @@ def _render(edit: Edit, output: Path) -> None:
             err.print("stopped: nothing was written")
             raise typer.Exit(INTERRUPTED) from None
     for skipped in result.skipped:
-        err.print(f"[yellow]skipped:[/] {escape(str(skipped))}")
+        err.print(f"[yellow]skipped:[/] {escape(skipped.reason)}")
+    _wrote(result.rendered, result.duration, output)

@@ -1,16 +1,18 @@
 """Render an edit to one MP4: every clip cut on its frame, at one size, rate and sound.
 
 Sources differ in size, frame rate, pixel aspect, interlacing and whether they have
-sound; the output cannot. Each clip is made into a segment of the output's exact format
-by its own short ffmpeg run: an accurate seek to the clip's first frame, deinterlacing
-where needed, scaled to fit and padded to the output size with square pixels, converted
-to the output rate, cut to an exact number of frames, with sound (or silence) of exactly
-that length and short fades at each cut so cuts do not click. Exact lengths keep
-picture and sound in step however many clips follow each other.
+sound; the output cannot. The clips are made into segments of the output's exact format
+by short ffmpeg runs (a batch of up to 8 clips each, joined in it by the concat filter;
+a batch that fails is cut again clip by clip): an accurate seek to each clip's first
+frame, deinterlacing where needed, scaled to fit and padded to the output size with
+square pixels, converted to the output rate, cut to an exact number of frames, with
+sound (or silence) of exactly that length and short fades at each cut so cuts do not
+click. Exact lengths keep picture and sound in step however many clips follow.
 
 The segments are then joined by ffmpeg's concat demuxer, copying the picture. One
-ffmpeg per clip holds one source open at a time, so an edit of thousands of clips never
-runs out of file handles, and the segments are made in parallel. Sound is kept as PCM in
+ffmpeg holds at most 8 sources open at a time, so an edit of thousands of clips never
+runs out of file handles or memory, and the segments are made in parallel; batches
+spare seven in eight process starts (bench/supercut.py). Sound is kept as PCM in
 the segments and encoded once when they are joined: AAC segments each start with the
 encoder's priming samples, which a copying join keeps, a glitch at every cut that adds
 up (40 AAC segments of 0.4 s join to 17.1 s of sound under 16 s of picture).
@@ -49,6 +51,7 @@ READ_MORE = 0.1  # seconds read past a clip's end, so rate conversion has its la
 # Every segment is encoded alike, so the concat demuxer can join them by copying.
 VIDEO_CODEC = ("-c:v", ENCODER, "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p")
 FFMPEG = ("ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-nostats")
+BATCH = 8  # clips one ffmpeg cuts: an eighth of the starts, at most 8 files open in it
 OUTPUT_HINT = "choose another output path, in a folder you can write to"
 
 
@@ -161,8 +164,8 @@ def render(
     progress: Callable[[int, int], None] | None = None,
     workers: int = 2,
 ) -> RenderResult:
-    """Render ``edit`` to the MP4 ``out``; ``progress(done, total)`` after each clip cut
-    (of those whose file is there).
+    """Render ``edit`` to the MP4 ``out``; ``progress(done, total)`` after each batch of
+    clips cut (of those whose file is there).
 
     Clips whose file is gone (moved since ingest) or that ffmpeg cannot cut are left
     out and named in the result; the rest are rendered. ``out`` is written only when
@@ -177,21 +180,22 @@ def render(
         work = _scratch(out, stack)
         cuts, skipped = _plan(edit, fmt)
         if not cuts:
-            why = "; ".join(s.reason for s in skipped) or "the edit has no clips"
+            why = "; ".join(dict.fromkeys(s.reason for s in skipped)) or "the edit has no clips"
             raise DeerinError(
                 f"nothing to render: {why}",
                 path=out,
                 hint="check that the edit's files are where they were ingested",
             )
         children = _Children()
-        made, failed = _segments(cuts, work, fmt, children, progress, workers)
+        segments, failed = _segments(cuts, work, fmt, children, progress, workers)
+        made = [cut for segment in segments for cut in segment.cuts]
         if not made:
             raise DeerinError(
                 f"no clip could be rendered ({failed[0].reason})",
                 path=out,
                 hint="check the file named: it may be damaged",
             )
-        publish(_join(made, work, fmt, children, out), out)
+        publish(_join(segments, work, fmt, children, out), out)
     duration = sum(cut.frames for cut in made) / fmt.fraction
     skipped = sorted(skipped + failed, key=lambda s: s.clip)
     return RenderResult(out, len(made), tuple(skipped), float(duration), time.monotonic() - began)
@@ -329,14 +333,33 @@ def _sound(fmt: Format, samples: int) -> str:
     )
 
 
-def _segment_command(cut: _Cut, fmt: Format, target: Path) -> list[str]:
-    """One clip's ffmpeg run: picture in the shared H.264 settings, sound as PCM."""
-    graph = ";".join(_clip_graph(cut, fmt, "0", "v", "a"))
+def _segment_command(batch: list[_Cut], fmt: Format, target: Path) -> list[str]:
+    """One ffmpeg run cutting a batch of clips into one segment: each clip an input,
+    filtered to the output format, joined by the concat filter; picture in the shared
+    H.264 settings, sound as PCM (encoded once, at the join)."""
+    inputs: list[str] = []
+    graph: list[str] = []
+    for number, cut in enumerate(batch):
+        inputs += _input(cut, fmt)
+        graph += _clip_graph(cut, fmt, str(number), f"v{number}", f"a{number}")
+    pairs = "".join(f"[v{n}][a{n}]" for n in range(len(batch)))
+    graph.append(f"{pairs}concat=n={len(batch)}:v=1:a=1[v][a]")
     return [
-        *FFMPEG, *_input(cut, fmt), "-filter_complex", graph,
+        *FFMPEG, *inputs, "-filter_complex", ";".join(graph),
         "-map", "[v]", "-map", "[a]", *VIDEO_CODEC, "-c:a", "pcm_s16le",
         "-video_track_timescale", str(fmt.timescale()), "-f", "mov", f"file:{target}",
     ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A file of the scratch folder holding some clips, back to back, in edit order."""
+
+    path: Path
+    cuts: tuple[_Cut, ...]
+
+    def seconds(self, fmt: Format) -> float:
+        return float(sum(cut.frames for cut in self.cuts) / fmt.fraction)
 
 
 def _segments(
@@ -346,50 +369,64 @@ def _segments(
     children: _Children,
     progress: Callable[[int, int], None] | None,
     workers: int,
-) -> tuple[list[_Cut], list[Skipped]]:
-    """Cut every clip into its segment file, ``workers`` at a time; the clips made, in
-    order, and those ffmpeg could not cut."""
+) -> tuple[list[_Segment], list[Skipped]]:
+    """Cut the clips into segment files, a batch of BATCH clips per ffmpeg, ``workers``
+    at a time; the segments made, in edit order, and the clips ffmpeg could not cut."""
+    batches = [cuts[at : at + BATCH] for at in range(0, len(cuts), BATCH)]
+    made: list[_Segment] = []
     failed: list[Skipped] = []
     with ThreadPoolExecutor(max(1, workers)) as pool:
         try:
-            futures = {pool.submit(_cut_one, cut, fmt, work, children): cut for cut in cuts}
-            for done, future in enumerate(as_completed(futures), start=1):
-                problem = future.result()
-                if problem is not None:
-                    failed.append(problem)
+            futures = [pool.submit(_cut_batch, batch, fmt, work, children) for batch in batches]
+            done = 0
+            for future in as_completed(futures):
+                segments, problems = future.result()
+                made += segments
+                failed += problems
+                done += sum(len(s.cuts) for s in segments) + len(problems)
                 if progress is not None:
                     progress(done, len(cuts))
         except BaseException:
             children.stop()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-    lost = {problem.clip for problem in failed}
-    return [cut for cut in cuts if cut.index not in lost], failed
+    return sorted(made, key=lambda s: s.cuts[0].index), failed
 
 
-def _cut_one(cut: _Cut, fmt: Format, work: Path, children: _Children) -> Skipped | None:
-    """Make one clip's segment; None when made, else why not."""
-    returncode, errors = children.run(_segment_command(cut, fmt, _segment_path(work, cut)))
+def _cut_batch(
+    batch: list[_Cut], fmt: Format, work: Path, children: _Children
+) -> tuple[list[_Segment], list[Skipped]]:
+    """One segment of the whole batch; should ffmpeg fail on it, each clip on its own,
+    so one damaged file loses only its own clips."""
+    target = work / f"{batch[0].index:07d}.mov"
+    returncode, errors = children.run(_segment_command(batch, fmt, target))
     if returncode == 0:
-        return None
-    reason = f"{cut.source.title}: ffmpeg could not cut {cut.clip.start:.3f}s: {errors}"
-    return Skipped(cut.index, cut.source.title, reason)
+        return [_Segment(target, tuple(batch))], []
+    if len(batch) == 1:
+        cut = batch[0]
+        reason = f"{cut.source.title}: ffmpeg could not cut {cut.clip.start:.3f}s: {errors}"
+        return [], [Skipped(cut.index, cut.source.title, reason)]
+    made: list[_Segment] = []
+    failed: list[Skipped] = []
+    for cut in batch:
+        segments, problems = _cut_batch([cut], fmt, work, children)
+        made += segments
+        failed += problems
+    return made, failed
 
 
-def _segment_path(work: Path, cut: _Cut) -> Path:
-    return work / f"{cut.index:07d}.mov"
-
-
-def _join(cuts: list[_Cut], work: Path, fmt: Format, children: _Children, out: Path) -> Path:
+def _join(
+    segments: list[_Segment], work: Path, fmt: Format, children: _Children, out: Path
+) -> Path:
     """Join the segments into one file in ``work``, copying their picture and encoding
     their sound once; the file made.
 
     Each segment's length is written in the list, exactly, so no rounding of a
     segment's stored length moves the next one."""
     lines = ["ffconcat version 1.0"]
-    for cut in cuts:
-        lines.append(f"file '{_segment_path(work, cut).name}'")
-        lines.append(f"duration {float(cut.frames / fmt.fraction):.6f}")
+    for segment in segments:
+        lines.append(f"file '{segment.path.name}'")
+        lines.append(f"duration {segment.seconds(fmt):.6f}")
     listing, joined = work / "segments.ffconcat", work / "render.mp4"
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
     command = [

@@ -40,6 +40,7 @@ WEAK_BEAT = 0.2  # of the median beat's onset: weaker ones at the edges are sile
 PAUSE_SECONDS = 0.25  # the shortest quiet that counts as a pause
 PAUSE_DROP_DB = 30.0  # quiet: this far under the clip's loud parts (its 95th percentile)
 CUT_ON = ("beats", "pauses")
+LONGEST = 600.0  # seconds of sound analysed at most (the spectra are held in memory)
 SPAN = re.compile(r"^(?P<name>.+?)(?::(?P<start>[\d.:]+)-(?P<end>[\d.:]+))?$")
 
 
@@ -113,13 +114,15 @@ def analyse(clip: RhythmClip, length: float, cut_on: str, silence_db: float) -> 
 
 def decode(clip: RhythmClip, length: float) -> np.ndarray:
     """The clip's first sound stream as mono samples at RATE, from ``start`` for at most
-    ``length`` seconds. ``-seek_timestamp`` makes ``-ss`` count from the file's first
-    frame (as every time of the collection does), not from the file's own start."""
+    ``length`` seconds (and LONGEST: a sequence cut to a sound is rarely longer, and
+    its spectra take about 1 MB a second). ``-seek_timestamp`` makes ``-ss`` count from
+    the file's first frame (as every time of the collection does), not from the file's
+    own start."""
     info = probe(clip.path)
     if not info.audio:
         raise DeerinError("has no sound to cut to", path=clip.path, hint="choose a clip with sound")
     end = min(info.duration, clip.end if clip.end is not None else clip.start + length)
-    end = min(end, clip.start + length)
+    end = min(end, clip.start + length, clip.start + LONGEST)
     if end - clip.start < PREFERRED_PERIOD:
         raise DeerinError(
             f"the stretch from {clip.start:.2f} s holds under {PREFERRED_PERIOD} s of its "

@@ -1,8 +1,9 @@
 """Supercuts: every moment a phrase is said or shown across a collection, cut on the word.
 
 What is said is cut on its word timings, so a clip starts on the first word of the
-phrase and ends on the last (padding is the user's choice, none by default); what is
-shown on screen or subtitled is cut to its event. Three ways to find the moments:
+phrase and ends on the last, running on into a following pause by at most 0.12 s
+(:func:`word_end`; padding is the user's choice, none by default); what is shown on
+screen or subtitled is cut to its event. Three ways to find the moments:
 
 - **words** (the default): the search index's full text, every word of the query in
   order as one phrase, as playphrase.me reads what is typed. The search grammar's
@@ -21,12 +22,15 @@ from __future__ import annotations
 
 import json
 import random
-import re
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+import regex
+
 from deerin.errors import DeerinError
 from deerin.index.schemas import Edit, EditClip
+from deerin.interact.sequence import look_alike_chain
 from deerin.interact.sources import edit_sources, kept
 from deerin.retrieve.hits import Hit, Match
 from deerin.retrieve.query import Query, QueryError, parse
@@ -35,7 +39,9 @@ from deerin.settings import Settings
 
 ORDERS = ("time", "video", "random", "score", "similar")
 SAID_OR_SHOWN = ("speech", "subtitles", "text")  # the layers a supercut cuts from
+WORD_TAIL = 0.12  # seconds a clip may run on after its last word, into a pause
 SHOWN_SECONDS = 4.0  # a text on screen is cut to its first seconds (enough to read)
+REGEX_SECONDS = 10.0  # a regular expression's whole scan; past it the search is refused
 MOST_CANDIDATES = 10000  # what the search index is asked for (its own upper bound)
 
 
@@ -152,10 +158,10 @@ def _query(request: SupercutRequest) -> Query:
     return replace(query, terms=(), phrases=(*query.phrases, phrase), filters=filters)
 
 
-def _pattern(text: str) -> re.Pattern[str]:
+def _pattern(text: str) -> regex.Pattern[str]:
     try:
-        return re.compile(text, re.IGNORECASE)
-    except re.error as exc:
+        return regex.compile(text, regex.IGNORECASE)
+    except regex.error as exc:
         raise QueryError(
             f"{text!r} is not a regular expression Python reads: {exc}",
             hint=r"e.g. '\bcolou?r\b' (quote it for the shell)",
@@ -173,13 +179,26 @@ def _clips_of(match: Match, hit: Hit, pinned: bool) -> list[EditClip]:
         return [
             EditClip(
                 start=match.words[run[0]].start,
-                end=match.words[run[-1]].end,
+                end=word_end([(w.start, w.end) for w in match.words], run[-1]),
                 caption=" ".join(match.words[i].word for i in run),
                 **base,
             )
             for run in runs(chosen)
         ]
     return [EditClip(start=match.start, end=match.end, caption=match.text, **base)]
+
+
+def word_end(times: list[tuple[float, float]], last: int) -> float:
+    """Where a clip ending on word ``last`` ends: the word's end, run on into a pause by
+    up to WORD_TAIL seconds, never into the next word.
+
+    Whisper ends a word that closes a phrase about 0.2 s before its sound does
+    (bench/supercut.py: "communism" before a pause lost its final "m"); inside a phrase
+    the next word follows at once and nothing is added.
+    """
+    end = times[last][1]
+    following = times[last + 1][0] if last + 1 < len(times) else end + WORD_TAIL
+    return max(end, min(end + WORD_TAIL, following))
 
 
 def runs(indexes: list[int]) -> list[list[int]]:
@@ -193,38 +212,68 @@ def runs(indexes: list[int]) -> list[list[int]]:
     return grouped
 
 
-def _by_pattern(searcher: Searcher, query: Query, pattern: re.Pattern[str]) -> _Found:
-    """Every stretch of what is said or shown that the pattern matches (a full scan)."""
+def _by_pattern(searcher: Searcher, query: Query, pattern: regex.Pattern[str]) -> _Found:
+    """Every stretch of what is said or shown that the pattern matches (a full scan).
+
+    A pattern can take for ever on a few words (``(\\w+\\s?)+!`` backtracks
+    exponentially), and a server answers every visitor from the same process: the
+    ``regex`` package stops matching at a deadline, which Python's ``re`` cannot.
+    """
     found = _Found([], {}, {}, query)
+    deadline = _Deadline(time.monotonic() + REGEX_SECONDS)
     for collection, row in searcher.passages(query):
         if row["source"] not in query.filters.sources:
             continue
-        clips = _pattern_clips(row, pattern)
+        clips = _pattern_clips(row, pattern, deadline)
         if clips:
             _keep(found, collection, row["video_id"], row.get("year"), clips)
     return found
 
 
-def _pattern_clips(row: dict[str, Any], pattern: re.Pattern[str]) -> list[EditClip]:
+@dataclass(frozen=True)
+class _Deadline:
+    """When a regular expression's scan must have ended."""
+
+    at: float
+
+    def left(self) -> float:
+        """Seconds left to match; a QueryError once there are none."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise _too_slow()
+        return left
+
+
+def _too_slow() -> QueryError:
+    return QueryError(
+        f"the regular expression takes over {REGEX_SECONDS:g} s to match",
+        hint="make it simpler: nested repeats such as (a+)+ match for ever",
+    )
+
+
+def _pattern_clips(
+    row: dict[str, Any], pattern: regex.Pattern[str], deadline: _Deadline
+) -> list[EditClip]:
     base = {"video_id": row["video_id"], "kind": row["source"],
             "shot": row["shot"] if (row.get("shot") or -1) >= 0 else None,
             "scale": row.get("scale") or None, "score": 1.0}  # fmt: skip
     if row["source"] != "speech" or not row.get("words"):
-        if not pattern.search(row["text"]):
+        if not _matches(lambda: pattern.search(row["text"], timeout=deadline.left())):
             return []
         return [EditClip(start=row["start"], end=row["end"], caption=row["text"], **base)]
     words = json.loads(row["words"])
     text, starts = _joined(words)
     clips = []
-    for found in pattern.finditer(text):
+    for found in _matches(lambda: list(pattern.finditer(text, timeout=deadline.left()))):
         if found.end() == found.start():
             continue
         inside = [i for i, at in enumerate(starts)
                   if at < found.end() and at + len(words[i][2]) > found.start()]  # fmt: skip
         if inside:
-            first, last = words[inside[0]], words[inside[-1]]
+            first = words[inside[0]]
             caption = " ".join(str(words[i][2]) for i in inside)
-            clips.append(EditClip(start=first[0], end=last[1], caption=caption, **base))
+            end = word_end([(w[0], w[1]) for w in words], inside[-1])
+            clips.append(EditClip(start=first[0], end=end, caption=caption, **base))
     return clips
 
 
@@ -235,6 +284,14 @@ def _joined(words: list[list[Any]]) -> tuple[str, list[int]]:
         starts.append(at)
         at += len(str(word[2])) + 1
     return " ".join(str(word[2]) for word in words), starts
+
+
+def _matches(match: Any) -> Any:
+    """``match()``, its timeout said as a QueryError."""
+    try:
+        return match()
+    except TimeoutError:
+        raise _too_slow() from None
 
 
 def _keep(
@@ -317,6 +374,4 @@ def ordered(
             return shuffled
         case "score":
             return sorted(clips, key=lambda c: (-(c.score or 0.0), c.video_id, c.start))
-    from deerin.interact.sequence import look_alike_chain
-
     return look_alike_chain(settings, clips, found.collections)

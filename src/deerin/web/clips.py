@@ -32,13 +32,15 @@ from deerin.interact.render import render
 from deerin.interact.rhythm import RhythmClip, parse_rhythm
 from deerin.interact.sequence import NothingToCut, build_sequence, candidates
 from deerin.interact.supercut import ORDERS, NothingFound, SupercutRequest, make_supercut
+from deerin.retrieve.query import QueryError
 from deerin.settings import Settings
-from deerin.web.errors import NotFound
+from deerin.web.errors import Busy, NotFound, public_note
 from deerin.web.library import download_name
 from deerin.web.map import known
 from deerin.web.media import playable_url
 
 RENDER_MOST = 100  # clips a web render takes
+RENDER_SECONDS = 600  # the longest film a web render makes (longer is the CLI's work)
 RENDERS_KEPT = 20  # rendered MP4s kept in the cache; the least recently asked for go first
 TIMELINES = {
     "otio": "application/json",
@@ -49,9 +51,6 @@ TIMELINES = {
     "csv": "text/csv",
 }
 Download = Literal["otio", "edl", "xml", "fcpxml", "vtt", "csv", "mp4"]
-# An absolute folder in a note ("/srv/films/reel 1.mkv has moved"): the visitor is told
-# the file's name, never where the server keeps it.
-FOLDERS = re.compile(r"(?<![\w.:/])/(?:[^/\n]+/)+")
 
 
 class SupercutAsk(BaseModel):
@@ -167,11 +166,6 @@ def edit_json(settings: Settings, edit: Edit) -> dict[str, Any]:
     }
 
 
-def public_note(note: str) -> str:
-    """A note with each file named by its name alone (notes name moved files)."""
-    return FOLDERS.sub("", note)
-
-
 class _Look:
     """What the page needs of one source: its playable URL and its clips' pictures."""
 
@@ -215,15 +209,18 @@ def names_only(edit: Edit) -> Edit:
         video_id: source.model_copy(update={"path": f"/{Path(source.path).name}"})
         for video_id, source in edit.sources.items()
     }
-    return edit.model_copy(update={"sources": named})
+    return edit.model_copy(
+        update={"sources": named, "notes": [public_note(note) for note in edit.notes]}
+    )
 
 
 class Renders:
     """Downloads of an edit: a timeline written at once, an MP4 rendered once and kept.
     Served on the network, a timeline names each file without its folder.
 
-    One render at a time: each already keeps the machine's cores busy (ffmpeg), and a
-    second request for the same edit waits for the first and gets its file.
+    One render at a time, of at most RENDER_SECONDS: each already keeps the machine's
+    cores busy (ffmpeg); a request while one runs is answered 503 at once rather than
+    holding a server thread in a queue.
     """
 
     def __init__(self, settings: Settings, local: bool) -> None:
@@ -246,15 +243,26 @@ class Renders:
         """The edit's MP4 (its first RENDER_MOST clips), rendered now or kept from before."""
         if len(edit.clips) > RENDER_MOST:
             edit = edit.model_copy(update={"clips": edit.clips[:RENDER_MOST]})
+        if edit.duration > RENDER_SECONDS:
+            raise QueryError(
+                f"the film would last {edit.duration / 60:.0f} minutes; a render from the web "
+                f"app lasts at most {RENDER_SECONDS // 60} minutes",
+                hint="cut fewer clips or less context, or use `deerin supercut -o film.mp4`",
+            )
         key = hashlib.sha256(edit.model_dump_json().encode()).hexdigest()[:32]
         path = self.folder / f"{key}.mp4"
-        with self._lock:
-            if path.is_file():
-                path.touch()  # recently asked for: kept longest
-            else:
+        if path.is_file():
+            path.touch()  # recently asked for: kept longest
+            return path
+        if not self._lock.acquire(blocking=False):  # never a queue of waiting threads
+            raise Busy("another film is being rendered", hint="try again in a minute")
+        try:
+            if not path.is_file():
                 self.folder.mkdir(parents=True, exist_ok=True)
                 render(edit, path)
                 self._forget_old()
+        finally:
+            self._lock.release()
         return path
 
     def _forget_old(self) -> None:

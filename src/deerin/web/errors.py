@@ -9,6 +9,7 @@ anything else: 500.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -39,12 +40,27 @@ class Conflict(DeerinError):
     """A change made against a version that has changed since (the map, after a rerun)."""
 
 
+class Busy(DeerinError):
+    """Work the server does one at a time (an MP4 render) is under way: ask again later."""
+
+
+# An absolute folder in a message ("/srv/films/reel 1.mkv has moved"): the visitor is
+# told the file's name, never where the server keeps it.
+FOLDERS = re.compile(r"(?<![\w.:/])/(?:[^/\n]+/)+")
+
+
+def public_note(note: str) -> str:
+    """A message with each file named by its name alone (notes and errors name files)."""
+    return FOLDERS.sub("", note)
+
+
 STATUS = {
     NotFound: 404,
     IndexMissing: 404,
     TooLarge: 413,
     Forbidden: 403,
     Conflict: 409,
+    Busy: 503,
     StoreError: 503,
     MapChanging: 503,
 }
@@ -61,7 +77,7 @@ def public_message(exc: DeerinError, data_dir: Path) -> str:
         ).as_posix()
         where = f"{where}: " if where not in ("", ".") else ""
     hint = f" — {exc.hint}" if exc.hint else ""
-    return f"{where}{exc.problem}{hint}"
+    return public_note(f"{where}{exc.problem}{hint}")
 
 
 def install_error_handlers(app: FastAPI, data_dir: Path) -> None:
