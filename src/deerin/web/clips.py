@@ -245,8 +245,8 @@ class Renders:
             edit = edit.model_copy(update={"clips": edit.clips[:RENDER_MOST]})
         if edit.duration > RENDER_SECONDS:
             raise QueryError(
-                f"the film would last {edit.duration / 60:.0f} minutes; a render from the web "
-                f"app lasts at most {RENDER_SECONDS // 60} minutes",
+                f"the film would last {edit.duration:.0f} s; a render from the web app "
+                f"lasts at most {RENDER_SECONDS} s",
                 hint="cut fewer clips or less context, or use `deerin supercut -o film.mp4`",
             )
         key = hashlib.sha256(edit.model_dump_json().encode()).hexdigest()[:32]
