@@ -49,15 +49,10 @@ from deerin.export.shotlist import (
 )
 from deerin.index.schemas import Edit, EditClip, EditSource
 
-DESCRIPTIONS = {
-    "otio": "OpenTimelineIO timeline (any OTIO tool; Resolve and Premiere through plugins)",
-    "edl": "CMX3600 EDL: one picture track, sound linked per event (Resolve, Premiere, Avid)",
-    "xml": "Final Cut Pro 7 XML with picture and sound tracks (Premiere, Resolve)",
-    "fcpxml": "Final Cut Pro X XML (Final Cut Pro, Resolve)",
-    "vtt": "WebVTT of the phrases at their times in the edit",
-    "csv": "one row per clip: source file, source and record timecodes, caption",
-}
-FORMATS = tuple(DESCRIPTIONS)  # a file's suffix is its format's name (.edl, .xml, .fcpxml...)
+# A file's suffix is its format's name: OTIO; CMX3600 EDL (one picture track, sound
+# linked per event); FCP7 XML (Premiere, Resolve); FCPXML (Final Cut Pro, Resolve); a
+# WebVTT of the phrases at their times in the edit; a CSV of the clips.
+FORMATS = ("otio", "edl", "xml", "fcpxml", "vtt", "csv")
 SOUND_ONLY_RATE = 25  # an edit of sound recordings has no picture rate to follow
 MARKER_COLOUR = otio.schema.MarkerColor.BLUE  # a plain note (FCPX takes red/green for to-dos)
 CSV_HEADER = (

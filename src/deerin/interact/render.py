@@ -215,16 +215,8 @@ def concat_filter_peer(edit: Edit, out: Path, fmt: Format) -> None:
     cuts, skipped = _plan(edit, fmt)
     if skipped:
         raise DeerinError(skipped[0].reason, path=out, hint="render needs every file")
-    inputs: list[str] = []
-    graph: list[str] = []
-    for number, cut in enumerate(cuts):
-        inputs += _input(cut, fmt)
-        graph += _clip_graph(cut, fmt, str(number), f"v{number}", f"a{number}")
-    pairs = "".join(f"[v{n}][a{n}]" for n in range(len(cuts)))
-    graph.append(f"{pairs}concat=n={len(cuts)}:v=1:a=1[v][a]")
     command = [
-        *FFMPEG, *inputs, "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[a]",
-        *VIDEO_CODEC, "-c:a", "aac", "-b:a", AUDIO_BITRATE,
+        *FFMPEG, *_joined_clips(cuts, fmt), *VIDEO_CODEC, "-c:a", "aac", "-b:a", AUDIO_BITRATE,
         "-video_track_timescale", str(fmt.timescale()), "-movflags", "+faststart", f"file:{out}",
     ]  # fmt: skip
     returncode, errors = _Children().run(command)
@@ -333,20 +325,25 @@ def _sound(fmt: Format, samples: int) -> str:
     )
 
 
+def _joined_clips(cuts: list[_Cut], fmt: Format) -> list[str]:
+    """ffmpeg arguments opening each clip as an input, filtering it to the output format
+    and joining them all with the concat filter, mapped as the output's streams."""
+    inputs: list[str] = []
+    graph: list[str] = []
+    for number, cut in enumerate(cuts):
+        inputs += _input(cut, fmt)
+        graph += _clip_graph(cut, fmt, str(number), f"v{number}", f"a{number}")
+    pairs = "".join(f"[v{n}][a{n}]" for n in range(len(cuts)))
+    graph.append(f"{pairs}concat=n={len(cuts)}:v=1:a=1[v][a]")
+    return [*inputs, "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[a]"]
+
+
 def _segment_command(batch: list[_Cut], fmt: Format, target: Path) -> list[str]:
     """One ffmpeg run cutting a batch of clips into one segment: each clip an input,
     filtered to the output format, joined by the concat filter; picture in the shared
     H.264 settings, sound as PCM (encoded once, at the join)."""
-    inputs: list[str] = []
-    graph: list[str] = []
-    for number, cut in enumerate(batch):
-        inputs += _input(cut, fmt)
-        graph += _clip_graph(cut, fmt, str(number), f"v{number}", f"a{number}")
-    pairs = "".join(f"[v{n}][a{n}]" for n in range(len(batch)))
-    graph.append(f"{pairs}concat=n={len(batch)}:v=1:a=1[v][a]")
     return [
-        *FFMPEG, *inputs, "-filter_complex", ";".join(graph),
-        "-map", "[v]", "-map", "[a]", *VIDEO_CODEC, "-c:a", "pcm_s16le",
+        *FFMPEG, *_joined_clips(batch, fmt), *VIDEO_CODEC, "-c:a", "pcm_s16le",
         "-video_track_timescale", str(fmt.timescale()), "-f", "mov", f"file:{target}",
     ]  # fmt: skip
 

@@ -46,10 +46,9 @@ from deerin.interact.sources import edit_sources
 from deerin.models.llm import open_language_model
 from deerin.retrieve.hits import Hit
 from deerin.retrieve.query import QueryError, parse, with_collections
-from deerin.retrieve.search import Scope, Searcher
+from deerin.retrieve.search import MOST_CANDIDATES, Scope, wide_searcher
 from deerin.settings import Settings
 
-MOST_CANDIDATES = 10000  # the search index's own upper bound on hits per kind of query
 SHOT_COLUMNS = ["video_id", "file", "media", "year", "date", "shot", "start", "end", "tags",
                 "scale", "text", "caption", "vector"]  # fmt: skip
 WIDE, MEDIUM, CLOSE = ("LS", "FS"), ("MS",), ("CS", "ECS")
@@ -140,10 +139,7 @@ def candidates(
             "--shots VIDEO:SHOT,VIDEO:SHOT",
         )
     asked = max(settings.search.candidates, min(limit, MOST_CANDIDATES))
-    wide = settings.model_copy(
-        update={"search": settings.search.model_copy(update={"candidates": asked})}
-    )
-    searcher = Searcher(wide, [collection] if collection else None)
+    searcher = wide_searcher(settings, collection, asked)
     scopes = {scope.name: scope for scope in searcher.scopes}
     wants = [_listed(scopes, video, shot) for video, shot in listed]
     pool = Pool([], query=query.strip())

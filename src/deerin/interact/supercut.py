@@ -34,7 +34,7 @@ from deerin.interact.sequence import look_alike_chain
 from deerin.interact.sources import edit_sources, kept
 from deerin.retrieve.hits import Hit, Match
 from deerin.retrieve.query import Query, QueryError, parse
-from deerin.retrieve.search import Searcher
+from deerin.retrieve.search import MOST_CANDIDATES, Searcher, wide_searcher
 from deerin.settings import Settings
 
 ORDERS = ("time", "video", "random", "score", "similar")
@@ -42,7 +42,6 @@ SAID_OR_SHOWN = ("speech", "subtitles", "text")  # the layers a supercut cuts fr
 WORD_TAIL = 0.12  # seconds a clip may run on after its last word, into a pause
 SHOWN_SECONDS = 4.0  # a text on screen is cut to its first seconds (enough to read)
 REGEX_SECONDS = 10.0  # a regular expression's whole scan; past it the search is refused
-MOST_CANDIDATES = 10000  # what the search index is asked for (its own upper bound)
 
 
 class NothingFound(DeerinError):
@@ -119,10 +118,7 @@ def _check(request: SupercutRequest) -> None:
 
 
 def _find(settings: Settings, request: SupercutRequest) -> _Found:
-    wide = settings.model_copy(
-        update={"search": settings.search.model_copy(update={"candidates": MOST_CANDIDATES})}
-    )
-    searcher = Searcher(wide, [request.collection] if request.collection else None)
+    searcher = wide_searcher(settings, request.collection)
     query = _query(request)
     if request.regex:
         return _by_pattern(searcher, query, _pattern(request.regex))

@@ -54,6 +54,7 @@ from deerin.retrieve.pictures import (
 from deerin.retrieve.query import Filters, Query, QueryError
 from deerin.settings import Settings
 
+MOST_CANDIDATES = 10000  # search.candidates' upper bound: hits per kind of query
 MEANING_FLOOR = 0.3  # cosine below which a passage is not "about" the query (MiniLM)
 POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deerin-search")
 RECHECK_SECONDS = 5.0  # how long a check that the index is up to date holds
@@ -568,6 +569,17 @@ class _Run:
             words=None, method="catalogue filters", score=1.0,
         )  # fmt: skip
         return f"v:{self.scope.name}:{row['video_id']}", self._hit(row, match, 0.0, row["duration"])
+
+
+def wide_searcher(
+    settings: Settings, collection: str | None, candidates: int = MOST_CANDIDATES
+) -> Searcher:
+    """A searcher of one collection (or all) fetching ``candidates`` hits per kind of
+    query: a supercut or a sequence wants every hit, not a page of the best."""
+    wide = settings.model_copy(
+        update={"search": settings.search.model_copy(update={"candidates": candidates})}
+    )
+    return Searcher(wide, [collection] if collection else None)
 
 
 class NotInCollection(QueryError):
