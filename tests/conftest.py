@@ -19,7 +19,7 @@ from deerin.settings import Settings
 
 # The web app's fixtures (an ingested archive, a running server, headless Chromium), one
 # instance per session for every module that uses them.
-pytest_plugins = ["webapp"]
+pytest_plugins = ["webapp", "newsreel"]
 
 ROOT = Path(__file__).resolve().parents[1]
 # The real test footage: ../shared/media beside the checkout (SHARED_MEDIA_DIR moves it).

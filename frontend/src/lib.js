@@ -167,3 +167,16 @@ export function setAddress(target, { replace = false } = {}) {
 }
 
 editorControls();
+
+const mediaAsked = new Map(); // video id → Promise of { src, sound }
+
+/** What a player loads for a video and whether it is a sound recording: the video page's
+ * answer (the original when a browser plays it, else its proxy), asked once per video. */
+export function mediaOf(videoId) {
+  if (!mediaAsked.has(videoId)) {
+    const asking = api(`/api/videos/${encodeURIComponent(videoId)}`).then((details) => ({ src: details.src, sound: details.media === "sound" }));
+    asking.catch(() => mediaAsked.delete(videoId));
+    mediaAsked.set(videoId, asking);
+  }
+  return mediaAsked.get(videoId);
+}

@@ -472,6 +472,48 @@ class Search(Group):
     )
 
 
+class Ask(Group):
+    """Questions answered from the collection (`deerin ask`, the Ask page)."""
+
+    mode: Literal["auto", "extractive", "model"] = Field(
+        default="auto",
+        description="Who writes the answer: 'extractive' quotes the best passages (no model "
+        "writes anything); 'model' has the language model write it from the numbered "
+        "passages; 'auto' uses the model when llm.endpoint or a model other than the "
+        "bundled SmolLM2 is set, else extractive (the bundled model invents facts).",
+    )
+    passages: int = Field(
+        default=6, ge=1, le=20, description="Numbered passages an answer is written from."
+    )
+    support: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="Share of a sentence's content words its cited passage must hold, or "
+        "the sentence is left out as unsupported.",
+    )
+
+
+class Graph(Group):
+    """The collection's graph (the collection step `graph`): who and what appears with whom."""
+
+    window: float = Field(
+        default=20.0,
+        ge=0.0,
+        description="Seconds within which two moments of one video count as together (a "
+        "shot they share counts too).",
+    )
+    evidence: int = Field(
+        default=8, ge=1, le=100, description="Moments kept on each link as its evidence."
+    )
+    relations: int = Field(
+        default=200,
+        ge=0,
+        description="Passages naming two or more nodes that the language model at "
+        "llm.endpoint reads for relations (0: none). Without an endpoint, none are read.",
+    )
+
+
 class Web(Group):
     """The web app (`deerin serve`): who may change things, and what it accepts."""
 
@@ -514,6 +556,8 @@ class Settings(Group):
     summary: Summary = Field(default_factory=Summary)
     map: Map = Field(default_factory=Map)
     search: Search = Field(default_factory=Search)
+    ask: Ask = Field(default_factory=Ask)
+    graph: Graph = Field(default_factory=Graph)
     web: Web = Field(default_factory=Web)
 
     @classmethod

@@ -31,6 +31,7 @@ from deerin.pipeline.collection import collection_context
 from deerin.pipeline.ingest import refresh_collection
 from deerin.plugins.step import CollectionContext
 from deerin.retrieve.build import SearchIndexStep
+from deerin.retrieve.graph import GraphStep
 
 people_app = typer.Typer(
     help="The people found in a collection's films: list them, name, merge and split them.",
@@ -157,7 +158,7 @@ def _decide(where: CollectionContext, decision: dict[str, Any]) -> None:
     results = refresh_collection(
         where.settings,
         where.collection,
-        (PeopleStep.name, SearchIndexStep.name),
+        (PeopleStep.name, SearchIndexStep.name, GraphStep.name),
         frozenset({PeopleStep.name}),
         on_wait=lambda why: err.print(f"waiting: {escape(why)}"),
     )

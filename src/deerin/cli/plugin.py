@@ -12,15 +12,18 @@ if TYPE_CHECKING:
 
 
 def commands() -> list[Command]:
+    from deerin.cli.ask import ask_cmd
     from deerin.cli.common import Command
     from deerin.cli.config import config
     from deerin.cli.demo import demo
     from deerin.cli.export import export_cmd
+    from deerin.cli.graph import graph_cmd
     from deerin.cli.iiif import iiif_cmd
     from deerin.cli.ingest import ingest_cmd
     from deerin.cli.map import map_app
     from deerin.cli.models import models_app
     from deerin.cli.people import people_app
+    from deerin.cli.places import places_cmd
     from deerin.cli.search import index_cmd, search_cmd
     from deerin.cli.sequence import sequence_cmd
     from deerin.cli.serve import serve_cmd
@@ -33,12 +36,15 @@ def commands() -> list[Command]:
         Command("demo", demo),
         Command("status", status),
         Command("search", search_cmd),
+        Command("ask", ask_cmd),
         Command("index", index_cmd),
         Command("serve", serve_cmd),
         Command("export", export_cmd),
         Command("iiif", iiif_cmd),
         Command("stats", stats_cmd),
         Command("map", map_app),
+        Command("graph", graph_cmd),
+        Command("places", places_cmd),
         Command("supercut", supercut_cmd),
         Command("sequence", sequence_cmd),
         Command("people", people_app),

@@ -14,6 +14,7 @@ cached answers agree.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
@@ -30,6 +31,7 @@ from deerin.settings import Settings
 
 CONTEXT_TOKENS = 2048  # the bundled model's training context; prompts stay far below it
 REPEAT_PENALTY = 1.2  # greedy decoding of a 135M model loops without it
+LLAMA_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,17 @@ class LlamaCppModel(LanguageModel):
         self.threads = threads
 
     def _complete(self, system: str, prompt: str, max_tokens: int) -> str:
-        reply = load_llama(str(self.path), self.threads).create_chat_completion(
-            messages=[text_message(system, "system"), text_message(prompt)],
-            max_tokens=max_tokens,
-            temperature=0.0,
-            repeat_penalty=REPEAT_PENALTY,
-        )
+        # One llama.cpp context is not safe from two threads (a web server's): one at a time.
+        with LLAMA_LOCK:
+            try:
+                reply = load_llama(str(self.path), self.threads).create_chat_completion(
+                    messages=[text_message(system, "system"), text_message(prompt)],
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    repeat_penalty=REPEAT_PENALTY,
+                )
+            except (ValueError, RuntimeError) as exc:  # e.g. a prompt longer than its context
+                raise ModelError(f"llama.cpp could not answer ({exc})", path=self.path) from exc
         return str(reply["choices"][0]["message"]["content"] or "")
 
 

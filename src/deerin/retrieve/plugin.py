@@ -1,4 +1,5 @@
-"""Retrieval as a plugin: the search index, kept up to date as a collection step.
+"""Retrieval as a plugin: the search index and the graph, kept up to date as collection
+steps.
 
 Registered through the same hooks as any plugin (see :mod:`deerin.plugins`); it runs
 after enrichment's steps, so the index sees the people the people step found.
@@ -14,5 +15,6 @@ if TYPE_CHECKING:
 
 def collection_steps() -> list[type[CollectionStep]]:
     from deerin.retrieve.build import SearchIndexStep
+    from deerin.retrieve.graph import GraphStep
 
-    return [SearchIndexStep]
+    return [SearchIndexStep, GraphStep]

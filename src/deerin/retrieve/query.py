@@ -65,6 +65,9 @@ YEAR_LIMIT = 99999  # years beyond any catalogue date (and well inside Int32)
 TOKEN = re.compile(r'(-?)(?:([A-Za-z_]+):)?("[^"]*(?:"|$)|\S+)')
 
 
+DECADE = re.compile(r"\b(1[89]\d|20\d)0s\b")  # "the 1960s" in a question: years 1960..1969
+
+
 class QueryError(DeerinError):
     """A search that cannot be run as written (the message says how to write it)."""
 
@@ -112,6 +115,7 @@ class Query:
     box: tuple[float, float, float, float] | None = None  # south, west, north, east
     filters: Filters = field(default_factory=Filters)
     text: str = ""  # the search box as typed (cleaned)
+    any_word: bool = False  # words: a passage holding any of the terms (a question's words)
 
     @property
     def has_text(self) -> bool:

@@ -366,7 +366,8 @@ class _Run:
         def build(column: str) -> Any:
             must = []
             if self.query.terms:
-                must.append(MatchQuery(" ".join(self.query.terms), column, operator="AND"))
+                operator = "OR" if self.query.any_word else "AND"
+                must.append(MatchQuery(" ".join(self.query.terms), column, operator=operator))
             must += [PhraseQuery(p, column) for p in self.query.phrases]
             clauses = [(Occur.MUST, m) for m in must]
             clauses += [(Occur.MUST_NOT, _excluded(e, column)) for e in self.query.excluded]

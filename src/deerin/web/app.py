@@ -17,10 +17,12 @@ from deerin import __version__
 from deerin.retrieve.library import Library
 from deerin.settings import Settings
 from deerin.web.access import LOCAL_NAMES, LOOPBACK, Access
+from deerin.web.ask import ask_router
 from deerin.web.clips import clips_router
 from deerin.web.corrections import corrections_router
 from deerin.web.edits import Edits
 from deerin.web.errors import install_error_handlers
+from deerin.web.graph import graph_router
 from deerin.web.iiif import iiif_router
 from deerin.web.library import library_router
 from deerin.web.limits import BodyLimit
@@ -28,6 +30,7 @@ from deerin.web.map import map_router
 from deerin.web.media import media_router
 from deerin.web.pages import pages_router
 from deerin.web.people import people_router
+from deerin.web.places import places_router
 from deerin.web.search import Searchers, search_router
 from deerin.web.stats import stats_router
 
@@ -67,6 +70,9 @@ def create_app(
     app.include_router(map_router(settings, access, searchers))
     app.include_router(stats_router(settings, library))
     app.include_router(clips_router(settings, host in LOOPBACK))
+    app.include_router(ask_router(settings, searchers))
+    app.include_router(graph_router(settings))
+    app.include_router(places_router(settings, library))
     app.include_router(pages_router(settings, access, library, collection))
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, upload_bytes=settings.web.upload_mb * 1024 * 1024)

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from deerin.errors import DeerinError, StoreError
 from deerin.explore.map import MapChanging
 from deerin.index.search_index import IndexMissing
+from deerin.retrieve.places import YearRangeError
 
 log = logging.getLogger("deerin.web")
 
@@ -63,6 +64,7 @@ STATUS = {
     Busy: 503,
     StoreError: 503,
     MapChanging: 503,
+    YearRangeError: 422,
 }
 
 

@@ -121,4 +121,19 @@ def pages_router(
         model server, so the page offers it only when one is set."""
         return page(request, "sequence", "Sequence", config={"prompt": bool(settings.llm.endpoint)})
 
+    @router.get("/ask", response_class=HTMLResponse)
+    def ask_page(request: Request) -> HTMLResponse:
+        """A question answered from the collection, every claim cited to its moment."""
+        return page(request, "ask", "Ask")
+
+    @router.get("/graph", response_class=HTMLResponse)
+    def graph_page(request: Request) -> HTMLResponse:
+        """Who and what appears with whom: a node's neighbourhood and its evidence."""
+        return page(request, "graph", "Graph")
+
+    @router.get("/places", response_class=HTMLResponse)
+    def places_page(request: Request) -> HTMLResponse:
+        """The places spoken of or shown, on a world map that needs no tile server."""
+        return page(request, "places", "Places")
+
     return router

@@ -31,6 +31,7 @@ from deerin.index.store import CollectionFolder, iso_time
 from deerin.pipeline.collection import collection_context
 from deerin.plugins.step import CollectionContext
 from deerin.retrieve.build import SearchIndexStep
+from deerin.retrieve.graph import GraphStep
 from deerin.settings import Settings
 from deerin.web.edits import Edits
 from deerin.web.errors import NotFound
@@ -141,7 +142,7 @@ def _decide(
 ) -> dict[str, Any]:
     """Store the decision with who and when, then regroup and re-index at once."""
     add_decision(where, {**decision, "made": iso_time(time.time()), "by": editor})
-    steps = (PeopleStep.name, SearchIndexStep.name)
+    steps = (PeopleStep.name, SearchIndexStep.name, GraphStep.name)
     done = edits.refresh([where.collection], steps, frozenset({PeopleStep.name}))
     return {"done": decision["action"], "by": editor, **done}
 

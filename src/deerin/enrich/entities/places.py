@@ -145,8 +145,12 @@ class Resolver:
         if len(candidates) == 1:
             place, exact = candidates[0]
             return Resolution(place, 1.0 if exact else ALTERNATE_ONLY)
-        by_state = [c for c in candidates if (c[0].country_code, c[0].admin1) in self.states]
-        by_country = [c for c in candidates if c[0].country_code in self.countries]
+        # Context picks among places truly called so: a town in a country the film names
+        # whose name is only an alternate one (Pampa, Texas, once "Glasgow") must not beat
+        # Glasgow, Scotland because New York is named too.
+        named = [c for c in candidates if c[1]] or candidates
+        by_state = [c for c in named if (c[0].country_code, c[0].admin1) in self.states]
+        by_country = [c for c in named if c[0].country_code in self.countries]
         if by_state:
             return _pick(by_state, IN_CONTEXT)
         if by_country:

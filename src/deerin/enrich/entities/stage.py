@@ -43,7 +43,7 @@ class EntitiesStage(Stage):
     """Named entities, resolved places and keywords over all of a video's text layers."""
 
     name = "entities"
-    version = "2"  # 2: transcript words joined with their spaces
+    version = "3"  # 2: transcript words joined with their spaces; 3: context prefers exact names
     requires = ("probe",)
     optional = SOURCES
     produces = (Entities.file,)

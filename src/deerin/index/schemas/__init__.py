@@ -24,6 +24,7 @@ from deerin.index.schemas.collection import (
 from deerin.index.schemas.common import AudioEvent, Event, ItemError, ModelInfo, TechEvent
 from deerin.index.schemas.corrections import Correction, Corrections
 from deerin.index.schemas.edit import Edit, EditClip, EditSource
+from deerin.index.schemas.graph import Community, Evidence, GraphEdge, GraphNode, KnowledgeGraph
 from deerin.index.schemas.language import (
     Entities,
     Entity,
@@ -90,6 +91,7 @@ ARTEFACTS: tuple[type[Artefact], ...] = (
     PeopleDecisions,
     Duplicates,
     MapInfo,
+    KnowledgeGraph,
 )
 
 # Files people write (corrections on the video page): no stage produces them.
@@ -105,6 +107,7 @@ __all__ = [
     "AudioStream",
     "Caption",
     "Captions",
+    "Community",
     "Correction",
     "Corrections",
     "Cue",
@@ -117,15 +120,19 @@ __all__ = [
     "Entities",
     "Entity",
     "Event",
+    "Evidence",
     "Face",
     "FaceRef",
     "Faces",
     "FrameHash",
     "Frames",
+    "GraphEdge",
+    "GraphNode",
     "Hashes",
     "ItemError",
     "Keyframes",
     "Keyword",
+    "KnowledgeGraph",
     "LanguageRun",
     "MapCluster",
     "MapInfo",

@@ -49,7 +49,11 @@ def reference() -> str:
 
 
 def _artefact(schema: type[Artefact]) -> str:
-    where = "collections/<name>/" if schema.stage in ("people", "duplicates") else "videos/…/"
+    where = (
+        "collections/<name>/"
+        if schema.stage in ("people", "duplicates", "map", "graph")
+        else "videos/…/"
+    )
     written = f"Written by `{schema.stage}` in `{where}`."
     if schema in PEOPLE_WRITE:
         written = "Written by people (the video page), never by a stage, in `corrections/`."
