@@ -158,6 +158,7 @@ def newsreel(tmp_path_factory: pytest.TempPathFactory) -> Newsreel:
     named = CliRunner().invoke(
         application(),
         ["--data-dir", str(store), "people", "name", "p0001", PERSON, "-c", COLLECTION],
+        env={"DEERIN_SCREENSHOTS": None},  # the tests' own variable is no setting
     )
     assert named.exit_code == 0, named.output
     return Newsreel(root, media, starts)
