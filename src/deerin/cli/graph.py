@@ -68,11 +68,9 @@ def graph_cmd(
 
 
 def _collection(settings: Settings, name: str | None) -> str:
-    known = [f.name for f in CollectionFolder.chosen(settings.data_dir, None)]
     if name is not None:
-        if name not in known:
-            raise DeerinError(f"there is no collection '{name}'", hint="see `deerin status`")
-        return name
+        return CollectionFolder.named(settings.data_dir, name).name
+    known = [f.name for f in CollectionFolder.chosen(settings.data_dir, None)]
     if len(known) == 1:
         return known[0]
     raise DeerinError(

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deerin.errors import StoreError
+from deerin.errors import DeerinError, StoreError
 
 TMP_PREFIX = ".tmp-"
 
@@ -159,6 +159,10 @@ class VideoFolder:
         atomic_write_json(self.manifest_path(stage), manifest)
 
 
+class UnknownCollection(DeerinError):
+    """A collection name the data dir does not have."""
+
+
 @dataclass(frozen=True)
 class CollectionFolder:
     """Where a collection's own results live: ``<data>/collections/<name>/``."""
@@ -181,6 +185,21 @@ class CollectionFolder:
         """The folder of a collection there is, by its exact name; None for any other
         name (``..``, a path, a collection never made)."""
         return next((f for f in cls.chosen(data_dir, None) if f.name == name), None)
+
+    @classmethod
+    def named(cls, data_dir: Path, name: str) -> CollectionFolder:
+        """The folder of the collection called ``name``; otherwise an error naming the
+        collections there are (a name from a person or a request is never a path)."""
+        found = cls.existing(data_dir, name)
+        if found is None:
+            there = ", ".join(f.name for f in cls.chosen(data_dir, None))
+            raise UnknownCollection(
+                f"there is no collection '{name}'",
+                hint=f"the collections: {there}"
+                if there
+                else "ingest a folder first: `deerin ingest FOLDER -c NAME`",
+            )
+        return found
 
     @property
     def name(self) -> str:

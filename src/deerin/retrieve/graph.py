@@ -29,6 +29,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -483,15 +484,22 @@ def _add_model_relations(settings: Settings, builder: GraphBuilder, notes: list[
 
 def read_graph(settings: Settings, collection: str) -> KnowledgeGraph:
     """A collection's graph; a clear error when it has none yet."""
-    folder = CollectionFolder.existing(settings.data_dir, collection)
-    if folder is None:
-        raise DeerinError(f"there is no collection '{collection}'", hint="see `deerin status`")
-    if not folder.path(KnowledgeGraph.file).exists():
+    folder = CollectionFolder.named(settings.data_dir, collection)
+    try:
+        changed = folder.path(KnowledgeGraph.file).stat().st_mtime_ns
+    except OSError:
         raise DeerinError(
             f"collection '{collection}' has no graph yet",
             hint=f"run `deerin graph -c {collection}` (ingest makes it too)",
-        )
-    return artefacts.read(folder, KnowledgeGraph)
+        ) from None
+    return _graph_read(folder.root, changed)
+
+
+@lru_cache(maxsize=8)
+def _graph_read(folder: Path, changed: int) -> KnowledgeGraph:
+    """The graph as written at ``changed``: a server answering questions about the whole
+    collection reads it once, not once a question (callers never change it)."""
+    return artefacts.read(CollectionFolder(folder), KnowledgeGraph)
 
 
 class GraphStep(CollectionStep):

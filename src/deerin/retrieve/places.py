@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -171,15 +173,9 @@ class _Gathered:
 def _collection_names(settings: Settings, collection: str | None) -> list[str]:
     """The collection asked for (a DeerinError naming the others when there is no such
     collection), or every collection."""
-    every = [folder.name for folder in CollectionFolder.chosen(settings.data_dir, None)]
     if collection is None:
-        return every
-    if collection in every:
-        return [collection]
-    raise DeerinError(
-        f"there is no collection '{collection}'",
-        hint=f"collections: {', '.join(every) or 'none yet'}",
-    )
+        return [folder.name for folder in CollectionFolder.chosen(settings.data_dir, None)]
+    return [CollectionFolder.named(settings.data_dir, collection).name]
 
 
 def _gather(settings: Settings, collection: str, where: str | None, into: _Gathered) -> None:
@@ -228,21 +224,35 @@ def _moment(collection: str, video: dict[str, Any], row: dict[str, Any]) -> Plac
 def _count_unplaced(settings: Settings, video: dict[str, Any], into: _Gathered) -> None:
     """Count the video's place names without coordinates (a video whose entities stage
     did not run has none; one whose artefact is damaged is noted)."""
-    folder = VideoFolder.for_video(settings.data_dir, video["video_id"])
+    path = VideoFolder.for_video(settings.data_dir, video["video_id"]).path(Entities.file)
     try:
-        entities = artefacts.read_if_there(folder, Entities)
+        changed = path.stat().st_mtime_ns
+    except OSError:
+        return  # the entities stage did not run: no names
+    try:
+        names = _unplaced_names(path.parent, changed)
     except ArtefactError:
         into.notes.append(
             f"the names in {video['file']} cannot be read: "
             "run `deerin ingest --redo entities` on it"
         )
         return
-    for entity in entities.entities if entities else []:
-        name = " ".join(entity.text.split())
-        if entity.label in PLACE_LABELS and entity.place is None and name:
-            key = name.casefold()
-            into.spelling.setdefault(key, name)
-            into.unplaced[key] += 1
+    for name in names:
+        key = name.casefold()
+        into.spelling.setdefault(key, name)
+        into.unplaced[key] += 1
+
+
+@lru_cache(maxsize=4096)
+def _unplaced_names(folder: Path, changed: int) -> tuple[str, ...]:
+    """The place names of one entities file (as written at ``changed``) that have no
+    coordinates: read once, not on every request of the places page."""
+    entities = artefacts.read(VideoFolder(folder), Entities)
+    return tuple(
+        " ".join(e.text.split())
+        for e in entities.entities
+        if e.label in PLACE_LABELS and e.place is None and e.text.strip()
+    )
 
 
 def _place(spot: _Spot, most: int) -> MappedPlace:

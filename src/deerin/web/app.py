@@ -72,7 +72,7 @@ def create_app(
     app.include_router(clips_router(settings, host in LOOPBACK))
     app.include_router(ask_router(settings, searchers))
     app.include_router(graph_router(settings))
-    app.include_router(places_router(settings, library))
+    app.include_router(places_router(settings))
     app.include_router(pages_router(settings, access, library, collection))
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, upload_bytes=settings.web.upload_mb * 1024 * 1024)

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from deerin.errors import DeerinError, StoreError
 from deerin.explore.map import MapChanging
 from deerin.index.search_index import IndexMissing
+from deerin.index.store import UnknownCollection
 from deerin.retrieve.places import YearRangeError
 
 log = logging.getLogger("deerin.web")
@@ -57,6 +58,7 @@ def public_note(note: str) -> str:
 
 STATUS = {
     NotFound: 404,
+    UnknownCollection: 404,
     IndexMissing: 404,
     TooLarge: 413,
     Forbidden: 403,

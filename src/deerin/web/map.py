@@ -95,10 +95,7 @@ class Maps:
 
 def known(settings: Settings, collection: str) -> CollectionFolder:
     """The folder of a collection there is (a name from a request is never a path)."""
-    folder = CollectionFolder.existing(settings.data_dir, collection)
-    if folder is None:
-        raise NotFound(f"there is no collection '{collection}'")
-    return folder
+    return CollectionFolder.named(settings.data_dir, collection)
 
 
 def _timeline(points: pa.Table) -> Timeline:

@@ -6,11 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from deerin.retrieve.library import Library
 from deerin.retrieve.places import PlacesAnswer, collection_places
 from deerin.retrieve.query import YEAR_LIMIT
 from deerin.settings import Settings
-from deerin.web.errors import NotFound
 
 Year = Annotated[
     int | None,
@@ -18,7 +16,7 @@ Year = Annotated[
 ]
 
 
-def places_router(settings: Settings, library: Library) -> APIRouter:
+def places_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["places"])
 
     @router.get("/api/places")
@@ -31,8 +29,6 @@ def places_router(settings: Settings, library: Library) -> APIRouter:
     ) -> PlacesAnswer:
         """Every place named with coordinates in films of those years, with the moments it
         is named in; and the place names that could not be put on the map."""
-        if collection is not None and collection not in library.collections():
-            raise NotFound(f"there is no collection '{collection}'")
         return collection_places(settings, collection, year_from=year_from, year_to=year_to)
 
     return router
