@@ -7,20 +7,8 @@
 // address (/ask?q=…), so an answer can be bookmarked, shared and reached with Back.
 
 import "./ask.css";
-import { api, config, el, mediaOf, param, plural, say, setAddress, timecode } from "./lib.js";
+import { api, config, el, mediaOf, param, plural, say, setAddress, sourceName, timecode } from "./lib.js";
 
-// What each kind of passage (or graph link, "face+transcript") is, in words.
-const KINDS = {
-  speech: "speech",
-  transcript: "speech",
-  subtitles: "subtitles",
-  text: "on-screen text",
-  captions: "picture description",
-  summary: "summary",
-  metadata: "catalogue",
-  face: "face",
-  model: "read by a language model",
-};
 const MODES = ["auto", "extractive", "model"];
 const SLOW = 2500; // ms of waiting after which the status line says a model takes time
 
@@ -191,7 +179,7 @@ function sourceItem(c) {
           el("span", { class: "ask-source-title" }, c.title),
           c.year ? el("span", { class: "muted" }, ` (${c.year})`) : null,
           el("span", { class: "ask-source-time" }, when),
-          el("span", { class: "kind" }, kindOf(c.kind)),
+          el("span", { class: "kind" }, sourceName(c.kind)),
         ),
         el("span", { class: "ask-source-text" }, c.text),
       ),
@@ -203,13 +191,6 @@ function sourceItem(c) {
 /** A moment's time as m:ss, the second it starts in (12.6 s is 0:12, as a player shows it). */
 function at(seconds) {
   return timecode(Math.floor(seconds), 0);
-}
-
-function kindOf(kind) {
-  return kind
-    .split("+")
-    .map((part) => KINDS[part] || part)
-    .join(" + ");
 }
 
 /** The source the first kept sentence cites (else the first source). */

@@ -7,7 +7,7 @@
 
 import "./graph.css";
 import cytoscape from "cytoscape";
-import { api, config, el, pageAddress, param, plural, say, setAddress, timecode } from "./lib.js";
+import { api, config, el, pageAddress, param, plural, say, setAddress, sourceName, timecode } from "./lib.js";
 import { fillChooser } from "./collection-parts.js";
 
 // Okabe and Ito's colours (told apart with every common colour blindness) and a shape
@@ -21,17 +21,6 @@ const KINDS = {
   programme: { colour: "#CC79A7", shape: "octagon", label: "programme" },
 };
 const PLURALS = { person: "people", entity: "entities", video: "films" };
-const SOURCES = {
-  face: "face",
-  speech: "speech",
-  transcript: "speech",
-  subtitles: "subtitles",
-  text: "on-screen text",
-  captions: "picture description",
-  summary: "summary",
-  model: "read by a language model",
-  metadata: "catalogue",
-};
 const FIND_DELAY = 200; // ms after typing before the box looks names up
 const MOST_ZOOM = 1.25; // a small neighbourhood is not blown up past this
 const FONT = 15; // px of a node's label at the drawing's own size
@@ -76,10 +65,6 @@ function countsText(counts) {
     .filter((kind) => counts[kind])
     .map((kind) => plural(counts[kind], kind, PLURALS[kind] || `${kind}s`))
     .join(", ");
-}
-
-function sourceText(source) {
-  return [...new Set(source.split("+").map((part) => SOURCES[part] || part))].join(" + ");
 }
 
 /** A small picture of a kind's shape and colour, for the legend and the lists. */
@@ -439,7 +424,7 @@ function momentList(moments) {
           " ",
           el("span", { class: "graph-moment-time" }, timecode(Math.floor(moment.start), 0)),
           " ",
-          el("span", { class: "graph-moment-source" }, sourceText(moment.source)),
+          el("span", { class: "graph-moment-source" }, sourceName(moment.source)),
         ),
         moment.text ? el("p", { class: "graph-moment-text" }, `“${moment.text}”`) : null,
         moment.file && moment.file !== moment.title ? el("p", { class: "graph-moment-file muted" }, moment.file) : null,

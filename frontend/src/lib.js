@@ -180,3 +180,21 @@ export function mediaOf(videoId) {
   }
   return mediaAsked.get(videoId);
 }
+
+// What each kind of passage or moment is, in words (a graph link's "face+transcript" too).
+const SOURCE_NAMES = {
+  face: "face",
+  speech: "speech",
+  transcript: "speech",
+  subtitles: "subtitles",
+  text: "on-screen text",
+  captions: "picture description",
+  summary: "summary",
+  model: "read by a language model",
+  metadata: "catalogue",
+};
+
+/** A source ("speech", "face+transcript") as a person reads it: "speech", "face + speech". */
+export function sourceName(source) {
+  return [...new Set(source.split("+").map((part) => SOURCE_NAMES[part] || part))].join(" + ");
+}

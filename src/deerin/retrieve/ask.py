@@ -221,15 +221,18 @@ def extractive(text: str, query: Query, citations: list[Citation], notes: list[s
     sentences = []
     for cited in citations[:QUOTED]:
         quote = best_sentence(cited.text, wanted)
-        where = (
-            f"{cited.title}{f', {cited.year}' if cited.year else ''}, {clock(cited.start, '.')[:8]}"
-        )
-        sentences.append(AnswerSentence(text=f"“{quote}” ({where})", citations=[cited.n],
+        sentences.append(AnswerSentence(text=f"“{quote}” ({_where(cited)})", citations=[cited.n],
                                         support=1.0, kept=True))  # fmt: skip
     notes = [*notes, "No model wrote this answer: these are the passages that best match "
              "the question, quoted."]  # fmt: skip
     return Answer(question=text, found=True, mode="extractive", answer=_joined(sentences),
                   sentences=sentences, citations=citations, notes=notes)  # fmt: skip
+
+
+def _where(cited: Citation) -> str:
+    """'Clyde shipyards, 1962, 00:00:12': the film and moment a quote or a prompt names."""
+    year = f", {cited.year}" if cited.year else ""
+    return f"{cited.title}{year}, {clock(cited.start, '.')[:8]}"
 
 
 def best_sentence(passage: str, wanted: set[str]) -> str:
@@ -285,8 +288,7 @@ def _model_answer(
 def _prompt(text: str, citations: list[Citation]) -> str:
     lines = ["Passages:"]
     for c in citations:
-        where = f"{c.title}{f', {c.year}' if c.year else ''}, {clock(c.start, '.')[:8]}"
-        lines.append(f"[{c.n}] ({where}) {c.text[:PROMPT_CHARS]}")
+        lines.append(f"[{c.n}] ({_where(c)}) {c.text[:PROMPT_CHARS]}")
     return "\n".join([*lines, "", f"Question: {text}", "Answer:"])
 
 
