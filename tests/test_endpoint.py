@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,22 @@ from deerin.settings import Settings
 KEY = "sesame"
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Handler threads are joined on close, and a client that hung up is not an error.
+
+    A client that gave up on the "slow" server closes its socket before the answer is
+    written; the default ``handle_error`` prints that BrokenPipe to whatever stream is
+    ``sys.stderr`` then, which may be a later test's CliRunner output.
+    """
+
+    daemon_threads = False
+    block_on_close = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class ChatServer:
     """A tiny OpenAI-compatible server on a free local port, run in a thread.
 
@@ -41,8 +58,7 @@ class ChatServer:
     def __init__(self, mode: str = "chat") -> None:
         self.mode = mode
         self.requests = 0
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
+        self.httpd = QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
