@@ -148,16 +148,21 @@ def test_the_bundled_model_writes_only_what_the_passages_hold(settings: Settings
 
 def test_the_check_catches_planted_sentences() -> None:
     passages = {
-        1: "The shipyard closed in 1971 because the orders fell.",
+        1: "The shipyard closed in 1971 because the orders fell, and it never reopened.",
         2: "The mayor visited the harbour of Lisbon with the United Nations delegation.",
     }
-    true = "The shipyard closed in 1971 [1]. The mayor visited Lisbon's harbour [2]."
+    true = (
+        "The shipyard closed in 1971 [1]. The mayor visited Lisbon's harbour [2]. "
+        "The shipyard didn't reopen [1]."
+    )
     planted = (
         "The shipyard closed in 1985 [1]. The mayor visited the harbour of Porto [2]. "
-        "The United Nations built ships in Glasgow [2]. Orders rose sharply [1]."
+        "The United Nations built ships in Glasgow [2]. Orders rose sharply [1]. "
+        "The shipyard was not closed in 1971 [1]. It is not true that the mayor visited "
+        "the harbour of Lisbon [2]. The shipyard reopened in 1971 [1]."
     )
-    assert [s.kept for s in check(claims(true), passages, 0.5)] == [True, True]
-    assert [s.kept for s in check(claims(planted), passages, 0.5)] == [False] * 4
+    assert [s.kept for s in check(claims(true), passages, 0.5)] == [True] * 3
+    assert [s.kept for s in check(claims(planted), passages, 0.5)] == [False] * 7
     uncited = check(claims("The orders fell, so the shipyard closed."), passages, 0.5)
     assert uncited[0].kept and uncited[0].citations == [1] and uncited[0].cited_by_check
     assert [c.cites for c in claims("One [1][2]. Two [3, 4]. Three.")] == [(1, 2), (3, 4), ()]

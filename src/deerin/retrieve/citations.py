@@ -5,7 +5,8 @@ A language model writing from retrieved passages still invents, the small ones m
 stop words) are looked for in the passages it cites; a sentence whose cited passages
 hold too few of them is unsupported, and left out with a note. The test is lexical, so
 it is strict about paraphrase and cannot be fooled by fluent prose: a planted sentence
-about a place or number the passage never names fails it.
+about a place or number the passage never names fails it, and so does one that denies
+what the passage says ("was not closed") or says what the passage denies.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ QUESTION_WORDS = frozenset(
         "according",
     }
 )  # fmt: skip
+# Words that deny the content word following them; "n't" endings count too.
+NEGATIONS = frozenset(
+    {"not", "no", "never", "nor", "neither", "none", "nothing", "nobody", "nowhere", "without",
+     "cannot"}
+)  # fmt: skip
+NEGATION_REACH = 4  # words: "was not, in the end, closed" is not read as a denial
+CLAUSE = re.compile(r"[\w'’]+|[.!?;:,]")
 CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*\s+(?=[\"'“A-Z0-9])")
 
@@ -38,6 +46,39 @@ def content_stems(text: str) -> set[str]:
         for w in words
         if w and w not in ENGLISH_STOP_WORDS and w not in QUESTION_WORDS and len(w) > 1
     }
+
+
+def polarities(text: str) -> dict[str, set[bool]]:
+    """Each content word (stemmed) with how it is said: True where a negation a few
+    words before it, in the same clause, denies it ("did not close" → close: {True})."""
+    found: dict[str, set[bool]] = {}
+    denied_until = -1
+    for i, token in enumerate(t.replace("’", "'").strip("'").lower() for t in CLAUSE.findall(text)):
+        if not token[0].isalnum() and token[0] != "'":
+            denied_until = -1  # a clause ends: a denial does not reach past it
+        elif token in NEGATIONS or token.endswith("n't"):
+            denied_until = i + NEGATION_REACH
+        elif content_stems(token):
+            found.setdefault(stem(token), set()).add(i <= denied_until)
+            denied_until = -1  # a negation denies the first content word after it
+    return found
+
+
+def same_polarity(claim: str, sources: list[str]) -> bool:
+    """False when the claim denies a word its sources do not deny, or affirms a word
+    they only deny: the lexical overlap of "was not closed" and "was closed" is total,
+    and "it is not true that…" must be the sources' own denial."""
+    said: dict[str, set[bool]] = {}
+    for source in sources:
+        for word, ways in polarities(source).items():
+            said.setdefault(word, set()).update(ways)
+    for word, ways in polarities(claim).items():
+        source_ways = said.get(word, set())
+        if True in ways and True not in source_ways:
+            return False
+        if False in ways and source_ways == {True}:
+            return False
+    return True
 
 
 def overlap(claim: set[str], source: set[str]) -> float:
@@ -86,8 +127,9 @@ def key_stems(text: str) -> set[str]:
 
 def support(claim: Claim, passages: dict[int, str], about: dict[int, str] | None = None) -> float:
     """How well the cited passages hold the claim: the share of its content words found
-    in them; 0 when one of its numbers or names is not there, or it cites no passage
-    that exists: a sentence that changes a date or a place is not supported.
+    in them; 0 when one of its numbers or names is not there, when it denies what they
+    say or says what they deny, or it cites no passage that exists: a sentence that
+    changes a date, a place or the sense is not supported.
 
     ``about`` holds what the model was told of each passage (film title, year): a number
     or name may come from there, but a claim made only of it says nothing of the passage.
@@ -99,6 +141,8 @@ def support(claim: Claim, passages: dict[int, str], about: dict[int, str] | None
     told = said.union(*(content_stems((about or {}).get(n, "")) for n in cited))
     if not key_stems(claim.text) <= told:
         return 0.0  # a number or a name the passages never give: not theirs to support
+    if not same_polarity(claim.text, [passages[n] for n in cited]):
+        return 0.0
     return overlap(content_stems(claim.text), said)
 
 
