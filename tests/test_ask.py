@@ -163,6 +163,8 @@ def test_the_check_catches_planted_sentences() -> None:
     )
     assert [s.kept for s in check(claims(true), passages, 0.5)] == [True] * 3
     assert [s.kept for s in check(claims(planted), passages, 0.5)] == [False] * 7
+    stray = {1: "Boys ' club: the shipyard ’ closed in 1971."}  # OCR leaves lone apostrophes
+    assert check(claims("The shipyard closed in 1971 [1]."), stray, 0.5)[0].kept
     uncited = check(claims("The orders fell, so the shipyard closed."), passages, 0.5)
     assert uncited[0].kept and uncited[0].citations == [1] and uncited[0].cited_by_check
     assert [c.cites for c in claims("One [1][2]. Two [3, 4]. Three.")] == [(1, 2), (3, 4), ()]

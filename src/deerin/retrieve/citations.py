@@ -33,7 +33,8 @@ NEGATIONS = frozenset(
      "cannot"}
 )  # fmt: skip
 NEGATION_REACH = 4  # words: "was not, in the end, closed" is not read as a denial
-CLAUSE = re.compile(r"[\w'’]+|[.!?;:,]")
+CLAUSE_ENDS = ".!?;:,"
+CLAUSE = re.compile(rf"[\w'’]+|[{CLAUSE_ENDS}]")
 CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*\s+(?=[\"'“A-Z0-9])")
 
@@ -53,13 +54,15 @@ def polarities(text: str) -> dict[str, set[bool]]:
     words before it, in the same clause, denies it ("did not close" → close: {True})."""
     found: dict[str, set[bool]] = {}
     denied_until = -1
-    for i, token in enumerate(t.replace("’", "'").strip("'").lower() for t in CLAUSE.findall(text)):
-        if not token[0].isalnum() and token[0] != "'":
+    for i, raw in enumerate(CLAUSE.findall(text)):
+        token = raw.replace("’", "'").strip("'").lower()  # a lone "'" (OCR) leaves nothing
+        if raw in CLAUSE_ENDS:
             denied_until = -1  # a clause ends: a denial does not reach past it
         elif token in NEGATIONS or token.endswith("n't"):
             denied_until = i + NEGATION_REACH
-        elif content_stems(token):
-            found.setdefault(stem(token), set()).add(i <= denied_until)
+        elif words := content_stems(token):
+            for word in words:
+                found.setdefault(word, set()).add(i <= denied_until)
             denied_until = -1  # a negation denies the first content word after it
     return found
 
