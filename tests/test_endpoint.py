@@ -39,7 +39,6 @@ class QuietServer(ThreadingHTTPServer):
     """
 
     daemon_threads = False
-    block_on_close = True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):
